@@ -1,0 +1,97 @@
+"""Shared fixtures: fixed personas for permission tests (like healthchecks' alice/bob/charlie).
+
+Organisation A is the Hafenstraße centre, B the Volkshochschule. ``manager_a`` manages A, ``member_a``
+belongs to A, ``manager_b``/``member_b`` likewise to B, ``coordinator`` coordinates the network and
+``outsider`` has an account but no organisation.
+"""
+
+import os
+import socket
+
+import pytest
+from django.core.cache import cache
+
+from konten.models import Membership
+from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_service(what: str, host: str, port: int) -> None:
+    """Skip when a service is missing on a laptop; fail loudly in CI, where it must be there."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError as exc:
+        message = f"{what} is not reachable at {host}:{port} ({exc})"
+        if IN_CI:
+            pytest.fail(message + " — CI must run this test", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate limits (allauth) live in the cache; one test's failed logins must not throttle the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganisationFactory(
+        name="Soziokulturelles Zentrum Hafenstraße e.V.", slug="hafenstrasse"
+    )
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganisationFactory(name="Volkshochschule im Landkreis Meißen e.V.", slug="vhs")
+
+
+@pytest.fixture
+def manager_a(org_a):
+    return MembershipFactory(
+        organisation=org_a, role=Membership.Role.MANAGER, user__email="anna@example.org",
+        user__name="Anna Manager",
+    ).user
+
+
+@pytest.fixture
+def member_a(org_a):
+    return MembershipFactory(
+        organisation=org_a, user__email="moritz@example.org", user__name="Moritz Mitglied"
+    ).user
+
+
+@pytest.fixture
+def manager_b(org_b):
+    return MembershipFactory(
+        organisation=org_b, role=Membership.Role.MANAGER, user__email="berta@example.org",
+        user__name="Berta Managerin",
+    ).user
+
+
+@pytest.fixture
+def member_b(org_b):
+    return MembershipFactory(
+        organisation=org_b, user__email="bernd@example.org", user__name="Bernd Mitglied"
+    ).user
+
+
+@pytest.fixture
+def coordinator(db):
+    return UserFactory(
+        email="koordination@example.org", name="Kora Koordination", is_coordinator=True,
+        is_staff=True,
+    )
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(email="otto@example.org", name="Otto Außen")
