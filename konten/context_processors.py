@@ -8,9 +8,7 @@ def platform(request):
     user = getattr(request, "user", None)
     memberships = []
     if user is not None and user.is_authenticated:
-        memberships = list(
-            Membership.objects.filter(user=user).select_related("organisation")
-        )
+        memberships = list(Membership.objects.filter(user=user).select_related("organisation"))
     return {
         "my_memberships": memberships,
         "is_manager_anywhere": any(m.role == Membership.Role.MANAGER for m in memberships),

@@ -13,9 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def render_mail(
-    *, template: str, context: dict, language: str
-) -> tuple[str, str, str]:
+def render_mail(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
     """Return (subject, text body, HTML body) for ``template`` rendered in ``language``."""
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):

@@ -37,9 +37,7 @@ def is_manager_of(user, obj) -> bool:
     organisation = _organisation_of(obj)
     if organisation is None or not user.is_authenticated:
         return False
-    return (
-        Membership.objects.managers().filter(user=user, organisation=organisation).exists()
-    )
+    return Membership.objects.managers().filter(user=user, organisation=organisation).exists()
 
 
 is_authenticated = rules.is_authenticated

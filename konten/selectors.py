@@ -29,12 +29,8 @@ def organisations_managed_by(*, user: User) -> QuerySet[Organisation]:
         return Organisation.objects.none()
     if user.is_coordinator:
         return Organisation.objects.all()
-    return Organisation.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.MANAGER
-    )
+    return Organisation.objects.filter(memberships__user=user, memberships__role=Membership.Role.MANAGER)
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("organisation").order_by(
-        "organisation__name"
-    )
+    return Membership.objects.filter(user=user).select_related("organisation").order_by("organisation__name")

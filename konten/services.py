@@ -54,9 +54,7 @@ def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
 
 
 @transaction.atomic
-def organisation_update(
-    *, actor: User, organisation: Organisation, data: dict[str, Any]
-) -> Organisation:
+def organisation_update(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     """Change an organisation's public data (its managers and the coordinator)."""
     _require(actor, "konten.change_organisation", organisation)
     organisation = _lock_organisation(organisation)
@@ -89,9 +87,7 @@ def invitation_create(
             {"email": _("%(email)s already belongs to this organisation.") % {"email": email}}
         )
     now = timezone.now()
-    Invitation.objects.pending().filter(organisation=organisation, email__iexact=email).update(
-        revoked_at=now
-    )
+    Invitation.objects.pending().filter(organisation=organisation, email__iexact=email).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organisation=organisation,
@@ -117,13 +113,9 @@ def invitation_get_by_token(*, token: str) -> Invitation:
     if invitation.accepted_at is not None:
         raise ValidationError(_("This invitation has already been used."), code="used")
     if invitation.revoked_at is not None:
-        raise ValidationError(
-            _("This invitation was withdrawn or replaced by a newer one."), code="revoked"
-        )
+        raise ValidationError(_("This invitation was withdrawn or replaced by a newer one."), code="revoked")
     if invitation.is_expired:
-        raise ValidationError(
-            _("This invitation has expired. Please ask for a new one."), code="expired"
-        )
+        raise ValidationError(_("This invitation has expired. Please ask for a new one."), code="expired")
     return invitation
 
 
@@ -141,8 +133,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise ValidationError(_("This invitation has already been used."), code="used")
     if Membership.objects.filter(user=user, organisation=invitation.organisation).exists():
         raise ValidationError(
-            _("You already belong to %(organisation)s.")
-            % {"organisation": invitation.organisation.name},
+            _("You already belong to %(organisation)s.") % {"organisation": invitation.organisation.name},
             code="already_member",
         )
     membership = Membership.objects.create(
@@ -228,9 +219,9 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     allowed = {"name", "language", "notify_by_email", "notify_reminders", "notify_digest"}
     unknown = set(data) - allowed
     if unknown:
-        raise ValidationError(_("These fields cannot be changed here: %(fields)s") % {
-            "fields": ", ".join(sorted(unknown))
-        })
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     for field, value in data.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])
@@ -286,9 +277,7 @@ def user_erase(*, user: User) -> None:
     foreign key from the booking engine to the user is ``SET_NULL`` (see docs/gdpr.md).
     """
     user = User.objects.select_for_update().get(pk=user.pk)
-    for membership in Membership.objects.managers().filter(user=user).select_related(
-        "organisation"
-    ):
+    for membership in Membership.objects.managers().filter(user=user).select_related("organisation"):
         _lock_organisation(membership.organisation)
         if not _other_managers(membership):
             raise ValidationError(

@@ -55,9 +55,7 @@ def send_welcome_email(user_id: int) -> bool:
 def send_invitation_email(invitation_id: int, token: str) -> bool:
     """Send the invitation link. Skips invitations withdrawn or used before the worker got to them."""
     invitation = (
-        Invitation.objects.select_related("organisation", "invited_by")
-        .filter(pk=invitation_id)
-        .first()
+        Invitation.objects.select_related("organisation", "invited_by").filter(pk=invitation_id).first()
     )
     if invitation is None or not invitation.is_usable:
         return False

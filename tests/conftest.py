@@ -44,9 +44,7 @@ def password() -> str:
 
 @pytest.fixture
 def org_a(db):
-    return OrganisationFactory(
-        name="Soziokulturelles Zentrum Hafenstraße e.V.", slug="hafenstrasse"
-    )
+    return OrganisationFactory(name="Soziokulturelles Zentrum Hafenstraße e.V.", slug="hafenstrasse")
 
 
 @pytest.fixture
@@ -57,7 +55,9 @@ def org_b(db):
 @pytest.fixture
 def manager_a(org_a):
     return MembershipFactory(
-        organisation=org_a, role=Membership.Role.MANAGER, user__email="anna@example.org",
+        organisation=org_a,
+        role=Membership.Role.MANAGER,
+        user__email="anna@example.org",
         user__name="Anna Manager",
     ).user
 
@@ -72,7 +72,9 @@ def member_a(org_a):
 @pytest.fixture
 def manager_b(org_b):
     return MembershipFactory(
-        organisation=org_b, role=Membership.Role.MANAGER, user__email="berta@example.org",
+        organisation=org_b,
+        role=Membership.Role.MANAGER,
+        user__email="berta@example.org",
         user__name="Berta Managerin",
     ).user
 
@@ -87,7 +89,9 @@ def member_b(org_b):
 @pytest.fixture
 def coordinator(db):
     return UserFactory(
-        email="koordination@example.org", name="Kora Koordination", is_coordinator=True,
+        email="koordination@example.org",
+        name="Kora Koordination",
+        is_coordinator=True,
         is_staff=True,
     )
 

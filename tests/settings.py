@@ -20,3 +20,7 @@ STORAGES = {
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ressourcen-test-media-")
 SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# pytest runs with DEBUG off: let whitenoise find static files through the finders, as runserver does,
+# instead of expecting a collectstatic run (the production smoke test covers collectstatic).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -40,9 +40,7 @@ def profile(request):
             messages.success(request, _("Your profile has been saved."))
             response = redirect("konten:profile")
             # The profile's language is the person's explicit choice now; keep the switch in sync.
-            response.set_cookie(
-                "django_language", user.language, samesite="Lax", secure=request.is_secure()
-            )
+            response.set_cookie("django_language", user.language, samesite="Lax", secure=request.is_secure())
             return response
     return render(request, "konten/profile.html", {"form": form})
 
@@ -51,9 +49,7 @@ def profile(request):
 @require_GET
 def data_export(request):
     data = services.user_export_data(user=request.user)
-    response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
-    )
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     filename = f"ressourcennetz-daten-{timezone.localdate():%Y-%m-%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -30,12 +30,8 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 
 def organisation_list(request):
-    organisations = Organisation.objects.annotate(member_count=Count("memberships")).order_by(
-        "name"
-    )
-    return render(
-        request, "konten/organisation_list.html", {"organisations": organisations}
-    )
+    organisations = Organisation.objects.annotate(member_count=Count("memberships")).order_by("name")
+    return render(request, "konten/organisation_list.html", {"organisations": organisations})
 
 
 def organisation_detail(request, slug: str):
@@ -63,9 +59,7 @@ def organisation_create(request):
     form = OrganisationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            organisation = services.organisation_create(
-                actor=request.user, data=form.cleaned_data
-            )
+            organisation = services.organisation_create(actor=request.user, data=form.cleaned_data)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -92,9 +86,7 @@ def organisation_edit(request, slug: str):
             return redirect(organisation)
     # A failed POST must not show the unsaved values in the page title.
     organisation.refresh_from_db()
-    return render(
-        request, "konten/organisation_form.html", {"form": form, "organisation": organisation}
-    )
+    return render(request, "konten/organisation_form.html", {"form": form, "organisation": organisation})
 
 
 @login_required
@@ -119,17 +111,14 @@ def organisation_members(request, slug: str):
             else:
                 messages.success(
                     request,
-                    _("An invitation has been sent to %(email)s.")
-                    % {"email": form.cleaned_data["email"]},
+                    _("An invitation has been sent to %(email)s.") % {"email": form.cleaned_data["email"]},
                 )
                 return redirect("konten:organisation_members", slug=organisation.slug)
     context = {
         "organisation": organisation,
         "memberships": selectors.organisation_memberships(organisation=organisation),
         "invitations": (
-            selectors.organisation_pending_invitations(organisation=organisation)
-            if can_manage
-            else []
+            selectors.organisation_pending_invitations(organisation=organisation) if can_manage else []
         ),
         "can_manage": can_manage,
         "form": form,
@@ -194,8 +183,7 @@ def membership_remove(request, slug: str, membership_id: int):
             if leaving:
                 messages.success(
                     request,
-                    _("You have left %(organisation)s.")
-                    % {"organisation": membership.organisation.name},
+                    _("You have left %(organisation)s.") % {"organisation": membership.organisation.name},
                 )
                 return redirect("konten:dashboard")
             messages.success(
@@ -262,4 +250,3 @@ def invitation_accept(request, token: str):
         )
         return redirect(membership.organisation)
     return render(request, "konten/invitation_accept.html", {"invitation": invitation})
-

@@ -27,7 +27,8 @@ def accessibility(request):
             form.add_error(None, error)
         else:
             messages.success(
-                request, _("Thank you. Your message has been passed on to the network coordination.")
+                request,
+                _("Thank you. Your message has been passed on to the network coordination."),
             )
             return redirect("konten:accessibility")
     return render(request, "pages/accessibility.html", {"form": form})
