@@ -7,6 +7,7 @@ belongs to A, ``manager_b``/``member_b`` likewise to B, ``coordinator`` coordina
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -15,6 +16,32 @@ from konten.models import Membership
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """Compile translations before the run (once, on the xdist controller), so a bare `pytest` tests
+    the German pages as `make test` does. Written atomically: workers never read half a file."""
+    if hasattr(config, "workerinput"):
+        return
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in ROOT.glob("locale/*/LC_MESSAGES/django.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=po_path.parts[-3])
+        tmp_path = mo_path.with_suffix(".mo.tmp")
+        with tmp_path.open("wb") as handle:
+            write_mo(handle, catalog)
+        tmp_path.replace(mo_path)
+        # Django may have loaded the catalogues while starting up; make it read the fresh files.
+        from django.utils.translation import trans_real
+
+        trans_real._translations = {}
+        trans_real._default = None
 
 
 def require_service(what: str, host: str, port: int) -> None:
