@@ -10,7 +10,8 @@ def organisation_memberships(*, organisation: Organisation) -> QuerySet[Membersh
     return (
         Membership.objects.filter(organisation=organisation)
         .select_related("user")
-        .order_by("-role", "user__name", "user__email")
+        # "manager" sorts before "member".
+        .order_by("role", "user__name", "user__email")
     )
 
 

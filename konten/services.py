@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from konten import tasks
 from konten.models import (
@@ -208,6 +209,22 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
             % {"name": membership.user.display_name, "organisation": membership.organisation}
         )
     membership.delete()
+
+
+# --- API tokens ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def token_issue(*, user: User) -> Token:
+    """The person's API token, created on first use; the same one until it is revoked."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, user: User) -> None:
+    """Delete the person's API token; requests with it get 401 from then on."""
+    Token.objects.filter(user=user).delete()
 
 
 # --- Profile and GDPR ----------------------------------------------------------------------------------

@@ -81,9 +81,9 @@ def test_failed_logins_are_throttled(client, member_a):
     responses = [client.post(url, {"login": member_a.email, "password": "falsch"}) for _ in range(6)]
     assert [r.status_code for r in responses] == [200] * 6  # the form, with an error
     first_errors = responses[0].context["form"].non_field_errors()
-    assert "Too many failed login attempts" not in str(first_errors)
+    assert "Zu viele" not in str(first_errors)
     last_errors = str(responses[-1].context["form"].non_field_errors())
-    assert "Too many failed login attempts" in last_errors or "Zu viele" in last_errors
+    assert "Zu viele gescheiterte Anmeldeversuche" in last_errors
     # Even the right password is refused while the account is throttled.
     response = client.post(url, {"login": member_a.email, "password": "correct horse battery staple"})
     assert response.status_code == 200
@@ -155,7 +155,7 @@ def test_last_manager_cannot_delete_account(client, manager_a, password):
     client.force_login(manager_a)
     response = client.post(reverse("konten:account_delete"), {"confirm": "on", "password": password})
     assert response.status_code == 400
-    assert "last manager" in str(response.context["form"].non_field_errors())
+    assert "als Letzte*r" in str(response.context["form"].non_field_errors())
     assert User.objects.filter(pk=manager_a.pk).exists()
 
 

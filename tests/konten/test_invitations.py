@@ -53,7 +53,7 @@ def test_coordinator_may_invite_into_any_organisation(coordinator, org_b):
 def test_existing_member_is_not_invited_again(manager_a, member_a, org_a):
     with pytest.raises(ValidationError) as error:
         invite(manager_a, org_a, email=member_a.email.upper())
-    assert "already belongs" in str(error.value)
+    assert "gehört bereits zu dieser Organisation" in str(error.value)
     assert not Invitation.objects.exists()
 
 
@@ -158,7 +158,7 @@ def test_unusable_invitation_page_says_why(client, manager_a, org_a, outsider, s
     assert not Membership.objects.filter(user=outsider).exists()
     page = client.get(reverse("konten:invitation_accept", kwargs={"token": token}))
     assert page.status_code == status
-    assert "cannot be used" in page.content.decode() or "nicht" in page.content.decode()
+    assert "Diese Einladung kann nicht verwendet werden" in page.content.decode()
 
 
 def test_members_page_invite_form_shows_error_for_bad_email(client, manager_a, org_a):

@@ -21,7 +21,7 @@ def test_manager_promotes_member(manager_a, member_a, org_a):
 def test_last_manager_cannot_be_demoted(manager_a, org_a):
     with pytest.raises(ValidationError) as error:
         services.membership_set_role(actor=manager_a, membership=membership(manager_a, org_a), role="member")
-    assert "last manager" in str(error.value)
+    assert "verwaltet als Letzte*r" in str(error.value)
     assert membership(manager_a, org_a).role == "manager"
 
 
@@ -81,7 +81,7 @@ def test_members_page_refuses_demoting_last_manager_with_message(client, manager
     )
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
-    assert any("last manager" in m or "letzte" in m for m in messages)
+    assert any("kann nicht herabgestuft werden" in m for m in messages)
     assert membership(manager_a, org_a).role == "manager"
 
 
