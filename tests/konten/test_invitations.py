@@ -195,3 +195,32 @@ def test_member_cannot_post_invitations_through_the_page(client, member_a, org_a
     )
     assert response.status_code == 403
     assert not Invitation.objects.exists()
+
+
+def test_signup_through_invitation_link_returns_to_the_invitation(
+    client, manager_a, org_a, django_capture_on_commit_callbacks
+):
+    _invitation, token = invite(manager_a, org_a)
+    accept_url = reverse("konten:invitation_accept", kwargs={"token": token})
+    client.get(accept_url)  # remembers the token in the session
+    client.post(
+        reverse("account_signup"),
+        {
+            "email": "neu@example.org",
+            "password1": "ein sicheres Passwort 42",
+            "password2": "ein sicheres Passwort 42",
+        },
+    )
+    link = next(w for w in mail.outbox[-1].body.split() if "/accounts/confirm-email/" in w)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(link.split("testserver", 1)[1])
+    assert response.status_code == 302
+    assert response.url == accept_url
+
+
+def test_login_with_pending_invitation_returns_to_it(client, manager_a, org_a, outsider, password):
+    _invitation, token = invite(manager_a, org_a)
+    accept_url = reverse("konten:invitation_accept", kwargs={"token": token})
+    client.get(accept_url)
+    response = client.post(reverse("account_login"), {"login": outsider.email, "password": password})
+    assert response.url == accept_url
