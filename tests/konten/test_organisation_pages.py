@@ -150,3 +150,27 @@ def test_logo_that_is_not_an_image_is_refused(client, manager_a, org_a):
     )
     assert response.status_code == 200
     assert "logo" in response.context["form"].errors
+
+
+def test_manager_uploads_logo_with_alt_text(client, manager_a, org_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    gif = (
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+        b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+    )
+    client.force_login(manager_a)
+    response = client.post(
+        edit_url(org_a),
+        {
+            "name": org_a.name,
+            "slug": org_a.slug,
+            "logo": SimpleUploadedFile("logo.gif", gif, content_type="image/gif"),
+            "logo_alt": "Logo der Hafenstraße: ein Anker",
+        },
+    )
+    assert response.status_code == 302
+    org_a.refresh_from_db()
+    assert org_a.logo.name.startswith("logos/")
+    detail = client.get(org_a.get_absolute_url()).content.decode()
+    assert 'alt="Logo der Hafenstraße: ein Anker"' in detail
