@@ -1,11 +1,12 @@
-"""Compile locale/*/LC_MESSAGES/*.po into .mo files with Babel — no GNU gettext needed.
+"""Compile locale/ and locale-allauth/ (*/LC_MESSAGES/*.po) into .mo files with Babel — no GNU gettext.
 
 Django's own ``compilemessages`` calls GNU ``msgfmt``, which a fresh machine (or the slim Docker image)
 does not have. Babel writes the same .mo format. Like msgfmt, fuzzy entries are left out; unlike
 ``pybabel compile``, a catalog whose *header* is still marked fuzzy (as ``makemessages`` leaves new
 files) is compiled anyway instead of being skipped silently.
 
-Usage: python bin/compile_translations.py [locale-dir]   (exit status 1 on a broken catalog)
+Usage: python bin/compile_translations.py [locale-dir ...]   (exit status 1 on a broken catalog)
+Without an argument it compiles every directory in LOCALE_DIRS (the same as settings.LOCALE_PATHS).
 """
 
 import sys
@@ -13,6 +14,10 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+# Our own catalogue and the formal German overrides of allauth's messages (docs/i18n.md).
+LOCALE_DIRS = [ROOT / "locale", ROOT / "locale-allauth"]
 
 
 def _is_translated(string: str | tuple[str, ...]) -> bool:
@@ -42,5 +47,5 @@ def compile_catalogs(locale_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "locale"
-    sys.exit(compile_catalogs(root))
+    roots = [Path(arg) for arg in sys.argv[1:]] or LOCALE_DIRS
+    sys.exit(max(compile_catalogs(root) for root in roots))

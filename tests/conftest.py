@@ -27,7 +27,11 @@ def pytest_configure(config):
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po_path in ROOT.glob("locale/*/LC_MESSAGES/django.po"):
+    po_paths = [
+        *ROOT.glob("locale/*/LC_MESSAGES/django.po"),
+        *ROOT.glob("locale-allauth/*/LC_MESSAGES/django.po"),
+    ]
+    for po_path in po_paths:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -37,9 +41,13 @@ def pytest_configure(config):
         with tmp_path.open("wb") as handle:
             write_mo(handle, catalog)
         tmp_path.replace(mo_path)
-        # Django may have loaded the catalogues while starting up; make it read the fresh files.
+        # Django may have loaded the catalogues while starting up; make it read the fresh files (the
+        # gettext module keeps its own cache of parsed .mo files, by path).
+        import gettext
+
         from django.utils.translation import trans_real
 
+        gettext._translations.clear()
         trans_real._translations = {}
         trans_real._default = None
 

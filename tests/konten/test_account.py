@@ -175,3 +175,17 @@ def test_empty_feedback_is_refused(client, coordinator):
     assert response.status_code == 200
     assert response.context["form"].errors["message"]
     assert mail.outbox == []
+
+
+def test_allauth_mails_name_the_platform_not_example_com(client):
+    client.post(
+        reverse("account_signup"),
+        {
+            "email": "neu@example.org",
+            "password1": "ein sicheres Passwort 42",
+            "password2": "ein sicheres Passwort 42",
+        },
+    )
+    body = mail.outbox[0].body
+    assert "Ressourcennetz Soziokultur Meißen" in body
+    assert "example.com" not in body
