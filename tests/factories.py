@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from allauth.account.models import EmailAddress
 from django.utils.text import slugify
@@ -47,3 +49,36 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = Membership.Role.MEMBER
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    """A room open to the whole network, confirmed without approval, with no fixed opening hours."""
+
+    class Meta:
+        model = "ressourcen.Resource"
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "room"
+    name = factory.Sequence(lambda n: f"Saal {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+    description = "Ein heller Raum."
+    capacity = 20
+
+    @factory.post_generation
+    def features(self, create, extracted, **kwargs):
+        """``features=["aufzug", …]``: slugs of seeded features."""
+        if create and extracted:
+            from ressourcen.models import Feature
+
+            self.features.set(Feature.objects.filter(slug__in=extracted))
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ressourcen.OpeningHours"
+
+    resource = factory.SubFactory(ResourceFactory)
+    weekday = 1
+    start = datetime.time(9, 0)
+    end = datetime.time(22, 0)
