@@ -8,6 +8,7 @@ Without chromium or axe a laptop skips these tests; CI fails them, because there
 """
 
 import functools
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -175,3 +176,12 @@ def _assert_page_basics(page: Page, language: str) -> None:
     """Exactly one <h1>, and <html lang> names the language the page is shown in."""
     assert page.locator("h1").count() == 1, f"{page.url} must have exactly one <h1>"
     assert page.locator("html").get_attribute("lang") == language, page.url
+
+
+@pytest.fixture
+def seeded_features(transactional_db):
+    """The features the migration seeds. A transactional test empties every table when it ends, so each
+    browser test that needs them puts them back (idempotent: the seed uses update_or_create)."""
+    from django.apps import apps
+
+    importlib.import_module("ressourcen.migrations.0002_seed_features").seed(apps, None)
