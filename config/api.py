@@ -8,9 +8,17 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from konten import api as konten_api
+from ressourcen import api as ressourcen_api
 
 router = DefaultRouter()
 router.register("organisations", konten_api.OrganisationViewSet, basename="organisation")
+router.register(
+    r"organisations/(?P<organisation_id>[0-9]+)/closures",
+    ressourcen_api.OrganisationClosureViewSet,
+    basename="organisation-closure",
+)
+router.register("features", ressourcen_api.FeatureViewSet, basename="feature")
+router.register("resources", ressourcen_api.ResourceViewSet, basename="resource")
 
 urlpatterns = [
     path("auth/token/", konten_api.TokenView.as_view(), name="auth-token"),

@@ -14,12 +14,30 @@ IMPLEMENTED = {
     "/api/v1/me/": {"get"},
     "/api/v1/organisations/": {"get", "post"},
     "/api/v1/organisations/{id}/": {"get", "patch"},
+    "/api/v1/organisations/{organisation_id}/closures/": {"get", "post"},
+    "/api/v1/organisations/{organisation_id}/closures/{id}/": {"delete"},
+    "/api/v1/features/": {"get"},
+    "/api/v1/features/{slug}/": {"get"},
+    "/api/v1/resources/": {"get", "post"},
+    "/api/v1/resources/{id}/": {"get", "patch", "delete"},
+    "/api/v1/resources/{id}/opening-hours/": {"get", "put"},
+    "/api/v1/resources/{id}/closures/": {"get", "post"},
+    "/api/v1/resources/{id}/closures/{closure_id}/": {"delete"},
+    "/api/v1/resources/{id}/availability/": {"get"},
 }
 # Operations anyone may call; every other one documents 401 and 403 (or, for the token, 401).
 PUBLIC = {
     ("/api/v1/auth/token/", "post"),
     ("/api/v1/organisations/", "get"),
     ("/api/v1/organisations/{id}/", "get"),
+    ("/api/v1/organisations/{organisation_id}/closures/", "get"),
+    ("/api/v1/features/", "get"),
+    ("/api/v1/features/{slug}/", "get"),
+    ("/api/v1/resources/", "get"),
+    ("/api/v1/resources/{id}/", "get"),
+    ("/api/v1/resources/{id}/opening-hours/", "get"),
+    ("/api/v1/resources/{id}/closures/", "get"),
+    ("/api/v1/resources/{id}/availability/", "get"),
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
