@@ -1,23 +1,20 @@
-"""Load the demo network: the three partners, four fictitious clubs, their people and the coordinator.
+"""The people and organisations of the demo network: the three partners, four fictitious clubs, their
+people and the coordinator. ``manage.py demo_network`` loads them, then the catalogue's part
+(``ressourcen.demo``) adds what they lend.
 
-Idempotent: organisations are matched by slug, people by e-mail address, so running it again updates
-the demo data instead of duplicating it. Passwords are only set when a person is created (hashing is
-deliberately slow); ``--reset-passwords`` sets every demo password back to ``demo1234``.
-
-Never meant for a live installation: with ``APP_ENV=production`` it refuses unless
-``--allow-production`` is given.
+Idempotent: organisations are matched by slug, people by e-mail address, so loading again updates the
+demo data instead of duplicating it. Passwords are only set when a person is created (hashing is
+deliberately slow) or when ``reset_passwords`` asks for it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from konten.models import Membership, Organisation, User
 
-DEMO_PASSWORD = "demo1234"  # noqa: S105 — documented demo login, refused in production
+DEMO_PASSWORD = "demo1234"  # noqa: S105 — documented demo login, the command refuses production
 COORDINATOR_EMAIL = "koordination@example.org"
 
 MANAGER = Membership.Role.MANAGER
@@ -56,6 +53,7 @@ PEOPLE = {
     "dieter.hartmann@example.org": "Dieter Hartmann",
     "uwe.schroeder@example.org": "Uwe Schröder",
     "petra.koenig@example.org": "Petra König",
+    "ines.vogel@example.org": "Ines Vogel",
 }
 
 ORGANISATIONS = [
@@ -76,6 +74,8 @@ ORGANISATIONS = [
             ("sabine.krause@example.org", MANAGER),
             ("thomas.richter@example.org", MEMBER),
             ("jana.wolf@example.org", MEMBER),
+            # Teaches DGS courses and offers interpreting as a skill (ressourcen.demo).
+            ("ines.vogel@example.org", MEMBER),
         ],
     ),
     DemoOrganisation(
@@ -184,86 +184,85 @@ ORGANISATIONS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Load the demo network (idempotent). Every demo password is demo1234."
+@dataclass(frozen=True)
+class DemoAccounts:
+    """What :func:`demo_accounts_load` made: the people by e-mail, the organisations by slug."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--allow-production",
-            action="store_true",
-            help="Run even with APP_ENV=production (puts known passwords on a live system!).",
-        )
-        parser.add_argument(
-            "--reset-passwords",
-            action="store_true",
-            help=f"Set the password of every demo person back to {DEMO_PASSWORD}.",
-        )
+    people: dict[str, User]
+    organisations: dict[str, Organisation]
 
-    def handle(self, *args, allow_production: bool, reset_passwords: bool, **options) -> None:
-        if settings.PRODUCTION and not allow_production:
-            raise CommandError(
-                "Refusing to load the demo network in production (its passwords are public). "
-                "Pass --allow-production if you really mean it."
-            )
-        with transaction.atomic():
-            users = self._people(reset_passwords=reset_passwords)
-            for demo in ORGANISATIONS:
-                self._organisation(demo, users)
-        self._summary()
+    @property
+    def coordinator(self) -> User:
+        return self.people[COORDINATOR_EMAIL]
 
-    def _people(self, *, reset_passwords: bool) -> dict[str, User]:
-        users = {}
-        created_count = 0
-        for email, name in PEOPLE.items():
-            is_coordinator = email == COORDINATOR_EMAIL
-            user, created = User.objects.update_or_create(
-                email=email,
-                defaults={
-                    "name": name,
-                    "language": User.Language.GERMAN,
-                    "is_active": True,
-                    "is_coordinator": is_coordinator,
-                    "is_staff": is_coordinator,
-                },
-            )
-            if created or reset_passwords:
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
-            created_count += created
-            # allauth lets only confirmed addresses log in (mandatory verification).
-            EmailAddress.objects.update_or_create(
-                user=user, email=email, defaults={"verified": True, "primary": True}
-            )
-            users[email] = user
-        self.stdout.write(f"People: {len(users)} ({created_count} new, {len(users) - created_count} updated)")
-        return users
 
-    def _organisation(self, demo: DemoOrganisation, users: dict[str, User]) -> None:
-        organisation, created = Organisation.objects.update_or_create(
-            slug=demo.slug,
+def demo_accounts_load(*, reset_passwords: bool = False, log: Callable[[str], None]) -> DemoAccounts:
+    """Create or update the demo people, organisations and memberships; ``log`` gets progress lines.
+
+    Runs in the caller's transaction (the command wraps the whole demo network in one).
+    """
+    people = _people(reset_passwords=reset_passwords, log=log)
+    organisations = {demo.slug: _organisation(demo, people, log=log) for demo in ORGANISATIONS}
+    return DemoAccounts(people=people, organisations=organisations)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(e-mail, role) lines for the command's summary: the coordinator and every manager."""
+    lines = [(COORDINATOR_EMAIL, "network coordinator (admin: /admin/)")]
+    for demo in ORGANISATIONS:
+        lines += [(email, f"manager of {demo.name}") for email, role in demo.people if role == MANAGER]
+    return lines
+
+
+def demo_member_count() -> int:
+    return len({email for demo in ORGANISATIONS for email, role in demo.people if role == MEMBER})
+
+
+def _people(*, reset_passwords: bool, log: Callable[[str], None]) -> dict[str, User]:
+    users = {}
+    created_count = 0
+    for email, name in PEOPLE.items():
+        is_coordinator = email == COORDINATOR_EMAIL
+        user, created = User.objects.update_or_create(
+            email=email,
             defaults={
-                "name": demo.name,
-                "description": demo.description,
-                "address": demo.address,
-                "contact_email": f"kontakt@{demo.slug}.example.org",
-                "accessibility_notes": demo.accessibility_notes,
+                "name": name,
+                "language": User.Language.GERMAN,
+                "is_active": True,
+                "is_coordinator": is_coordinator,
+                "is_staff": is_coordinator,
             },
         )
-        for email, role in demo.people:
-            Membership.objects.update_or_create(
-                user=users[email], organisation=organisation, defaults={"role": role}
-            )
-        verb = "created" if created else "updated"
-        self.stdout.write(f"  {verb}: {organisation.name} ({len(demo.people)} people)")
-
-    def _summary(self) -> None:
-        self.stdout.write(self.style.SUCCESS("Demo network ready. Logins (password demo1234):"))
-        self.stdout.write(f"  {COORDINATOR_EMAIL:<32} network coordinator (admin: /admin/)")
-        for demo in ORGANISATIONS:
-            for email, role in demo.people:
-                if role == MANAGER:
-                    self.stdout.write(f"  {email:<32} manager of {demo.name}")
-        members = sorted({email for demo in ORGANISATIONS for email, role in demo.people if role == MEMBER})
-        self.stdout.write(
-            f"  … and {len(members)} members, e.g. lena.hoffmann@example.org (Hafenstraße and Chor Elbklang)"
+        if created or reset_passwords:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        created_count += created
+        # allauth lets only confirmed addresses log in (mandatory verification).
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
         )
+        users[email] = user
+    log(f"People: {len(users)} ({created_count} new, {len(users) - created_count} updated)")
+    return users
+
+
+def _organisation(
+    demo: DemoOrganisation, users: dict[str, User], *, log: Callable[[str], None]
+) -> Organisation:
+    organisation, created = Organisation.objects.update_or_create(
+        slug=demo.slug,
+        defaults={
+            "name": demo.name,
+            "description": demo.description,
+            "address": demo.address,
+            "contact_email": f"kontakt@{demo.slug}.example.org",
+            "accessibility_notes": demo.accessibility_notes,
+        },
+    )
+    for email, role in demo.people:
+        Membership.objects.update_or_create(
+            user=users[email], organisation=organisation, defaults={"role": role}
+        )
+    verb = "created" if created else "updated"
+    log(f"  {verb}: {organisation.name} ({len(demo.people)} people)")
+    return organisation
