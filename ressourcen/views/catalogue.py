@@ -302,6 +302,8 @@ def resource_detail(request, slug: str):
         ),
         "week_error": week_error,
         "can_change": request.user.has_perm("ressourcen.change_resource", resource),
+        # A skill's holder keeps their own offer up to date (description, languages, hours).
+        "can_change_own": request.user.has_perm("ressourcen.change_own_skill", resource),
     }
     if not week_error:
         context.update(

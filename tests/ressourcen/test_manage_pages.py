@@ -553,3 +553,21 @@ def test_manager_finds_the_links_on_dashboard_and_organisation_page(client, mana
     client.force_login(member_a)
     assert target not in client.get(reverse("konten:dashboard")).content.decode()
     assert target not in client.get(org_a.get_absolute_url()).content.decode()
+
+
+def test_skill_holder_finds_and_edits_own_skill_from_dashboard_and_detail(client, member_a, org_a):
+    from django.urls import reverse
+
+    from tests.factories import ResourceFactory
+
+    skill = ResourceFactory(
+        organisation=org_a, kind="skill", name="Moderation", capacity=None, holder=member_a
+    )
+    client.force_login(member_a)
+    dashboard = client.get(reverse("konten:dashboard")).content.decode()
+    edit_url = reverse("ressourcen:resource_edit", kwargs={"slug": skill.slug})
+    assert edit_url in dashboard
+    detail = client.get(skill.get_absolute_url()).content.decode()
+    assert edit_url in detail
+    assert reverse("ressourcen:photos_edit", kwargs={"slug": skill.slug}) not in detail
+    assert client.get(edit_url).status_code == 200
