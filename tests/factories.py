@@ -82,3 +82,33 @@ class OpeningHoursFactory(factory.django.DjangoModelFactory):
     weekday = 1
     start = datetime.time(9, 0)
     end = datetime.time(22, 0)
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A confirmed booking written straight to the table — for setting the scene, not for testing the
+    rules (those go through ``buchungen.services.booking_request``). Pass ``start`` (aware); the end is
+    two hours later and the blocked interval takes the resource's current buffers, as the service would."""
+
+    class Meta:
+        model = "buchungen.Booking"
+
+    resource = factory.SubFactory(ResourceFactory)
+    organisation = factory.LazyAttribute(lambda o: o.resource.organisation)
+    booked_by = factory.SubFactory(UserFactory)
+    start = factory.LazyFunction(
+        lambda: (
+            datetime.datetime.now(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+            + datetime.timedelta(days=7)
+        )
+    )
+    end = factory.LazyAttribute(lambda o: o.start + datetime.timedelta(hours=2))
+    blocked_start = factory.LazyAttribute(
+        lambda o: o.start - datetime.timedelta(minutes=o.resource.buffer_before_minutes)
+    )
+    blocked_end = factory.LazyAttribute(
+        lambda o: o.end + datetime.timedelta(minutes=o.resource.buffer_after_minutes)
+    )
+    quantity = 1
+    purpose = "Probe"
+    status = "confirmed"
+    exclusive = factory.LazyAttribute(lambda o: o.resource.is_exclusive)

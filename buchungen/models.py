@@ -1,0 +1,170 @@
+"""The booking engine's data: who has which resource when, and every step a booking took.
+
+A Booking holds one resource for the half-open interval ``[start, end)`` (UTC, shown in Berlin time).
+Next to it the row keeps ``blocked_start``/``blocked_end``: the interval widened by the resource's
+set-up and tidy-up buffers *as they were when the booking was made*. Buffers are policy and may change
+later; a booking already made keeps the time it was given, and the database's overlap guard (the
+PostgreSQL exclusion constraint of migration 0002) needs plain columns to compare.
+
+Writes go through ``buchungen.services`` only; these models hold data and constraints, nothing else.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from konten.models import Organisation
+from ressourcen.models import Resource
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("booking status", "Requested")
+    CONFIRMED = "confirmed", pgettext_lazy("booking status", "Confirmed")
+    DECLINED = "declined", pgettext_lazy("booking status", "Declined")
+    EXPIRED = "expired", pgettext_lazy("booking status", "Expired")
+    CANCELLED = "cancelled", pgettext_lazy("booking status", "Cancelled")
+    CHECKED_OUT = "checked_out", pgettext_lazy("booking status", "Handed over")
+    RETURNED = "returned", pgettext_lazy("booking status", "Returned")
+    COMPLETED = "completed", pgettext_lazy("booking status", "Completed")
+    NO_SHOW = "no_show", pgettext_lazy("booking status", "No-show")
+
+
+# Bookings in these states hold their slot: a request waiting for a decision blocks the time as much as
+# a confirmed booking (otherwise approving would have to re-check, and a second request could slip in).
+# Migration 0002 repeats this list in the exclusion constraint's WHERE clause; a test compares the two.
+ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT)
+
+
+class BookingQuerySet(models.QuerySet["Booking"]):
+    def active(self) -> "BookingQuerySet":
+        """Bookings that hold their (blocked) interval."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def blocking(self, start, end) -> "BookingQuerySet":
+        """Bookings whose blocked interval overlaps ``[start, end)`` (half-open on both sides)."""
+        return self.filter(blocked_start__lt=end, blocked_end__gt=start)
+
+
+class Booking(models.Model):
+    Status = BookingStatus
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        null=True,
+        blank=True,
+        help_text=_("The organisation the booking is for; empty when a person books a public resource."),
+    )
+    # SET_NULL: deleting an account (GDPR) keeps the booking for the statistics, without the person.
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"), help_text=_("Exclusive: a booking until 10:00 leaves 10:00 free."))
+    blocked_start = models.DateTimeField(
+        _("blocked from"), help_text=_("The start minus the set-up buffer at the time of booking.")
+    )
+    blocked_end = models.DateTimeField(
+        _("blocked until"), help_text=_("The end plus the tidy-up buffer at the time of booking.")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    purpose = models.CharField(_("purpose"), max_length=500, blank=True)
+    participants = models.PositiveIntegerField(_("expected participants"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=BookingStatus.choices, default=BookingStatus.REQUESTED
+    )
+    # Copied from the resource (rooms and skills are exclusive, equipment is not): the exclusion
+    # constraint can only look at the booking's own row.
+    exclusive = models.BooleanField(_("exclusive"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["start", "pk"]
+        indexes = [
+            # Conflict checks, availability and the "free between" search: one resource (or a list of
+            # them), blocked intervals overlapping a window.
+            models.Index(fields=["resource", "blocked_start"], name="booking_resource_blocked"),
+            # The sweeps (expire requests, complete past bookings) and the managers' inbox.
+            models.Index(fields=["status"], name="booking_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")),
+                name="booking_end_after_start",
+                violation_error_message=_("The end must be after the start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=F("start")), name="booking_blocked_start_not_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_end__gte=F("end")), name="booking_blocked_end_not_before_end"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="booking_quantity_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(exclusive=False) | Q(quantity=1),
+                name="booking_exclusive_means_one",
+                violation_error_message=_("Rooms and skills are booked whole (quantity 1)."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        start = timezone.localtime(self.start)
+        return f"{self.resource} {start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def duration(self) -> timedelta:
+        """The true length: instants subtracted, so a night across a clock change is 1 h shorter/longer."""
+        return self.end - self.start
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class BookingTransition(models.Model):
+    """One step of a booking's life: who moved it from which status to which, when and why."""
+
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.CharField(_("from status"), max_length=12, choices=BookingStatus.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=12, choices=BookingStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty for automatic steps and for deleted accounts."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("booking step")
+        verbose_name_plural = _("booking steps")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '–'} → {self.to_status}"

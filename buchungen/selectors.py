@@ -1,0 +1,235 @@
+"""Reads on bookings: who sees which booking, and what is taken and free when.
+
+The catalogue knows when a resource is open (opening hours minus closures, ``ressourcen.selectors``);
+the engine knows what is taken. Everything that needs both — availability with busy and free
+intervals, the catalogue's "free between … and …" filter — lives here, and the catalogue's views and
+API call it (DESIGN.md: the one place where the catalogue's read side uses the engine).
+
+All intervals are half-open ``[start, end)``, aware and in UTC. "Taken" means the *blocked* interval of
+an active booking: the booking widened by the set-up and tidy-up buffers it was made with.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import TypedDict
+
+from django.db.models import Q, QuerySet
+
+from buchungen.models import Booking
+from konten.models import Membership, User
+from ressourcen.models import Resource
+from ressourcen.selectors import Interval, merge_intervals, resource_bookable_intervals
+
+# (start, end, units) — a piece of time with a number of units taken or left.
+Piece = tuple[datetime, datetime, int]
+
+
+# --- Who sees which booking -----------------------------------------------------------------------------
+
+
+def bookings_visible_to(user: User) -> QuerySet[Booking]:
+    """The one place that scopes bookings by person.
+
+    A person sees the bookings they made, those of every organisation they belong to, those of the
+    resources of organisations they manage and those of skills they hold; the coordinator sees all.
+    Anonymous visitors see none (public views show only "taken", through ``resource_availability``).
+    Subqueries rather than joins: a person in several matching roles still gets each booking once,
+    without DISTINCT, so lists stay cheap to count and paginate.
+    """
+    if not user.is_authenticated:
+        return Booking.objects.none()
+    if user.is_coordinator:
+        return Booking.objects.all()
+    member_of = Membership.objects.filter(user=user).values("organisation_id")
+    manager_of = Membership.objects.managers().filter(user=user).values("organisation_id")
+    return Booking.objects.filter(
+        Q(booked_by=user)
+        | Q(organisation_id__in=member_of)
+        | Q(resource__organisation_id__in=manager_of)
+        | Q(resource__holder=user)
+    )
+
+
+def bookings_list(
+    *,
+    user: User,
+    status: str = "",
+    resource_id: int | None = None,
+    organisation_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Booking]:
+    """Bookings ``user`` may see, filtered, by start; with everything a list shows (fixed queries).
+
+    ``organisation_id`` is the borrowing organisation; ``start``/``end`` keep bookings overlapping the
+    window (either may be left out).
+    """
+    queryset = bookings_visible_to(user).select_related(
+        "resource", "resource__organisation", "organisation", "booked_by"
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if resource_id is not None:
+        queryset = queryset.filter(resource_id=resource_id)
+    if organisation_id is not None:
+        queryset = queryset.filter(organisation_id=organisation_id)
+    if start is not None:
+        queryset = queryset.filter(end__gt=start)
+    if end is not None:
+        queryset = queryset.filter(start__lt=end)
+    return queryset.order_by("start", "pk")
+
+
+# --- Interval arithmetic with quantities ------------------------------------------------------------
+
+
+def usage_profile(bookings: Iterable[Piece], start: datetime, end: datetime) -> list[Piece]:
+    """The units in use within ``[start, end)`` as pieces of constant use (only where use > 0).
+
+    A sweep over the bookings' start (+units) and end (−units) events, each clipped to the window.
+    Events at the same instant are netted first, so a booking ending at 10:00 and one starting at 10:00
+    never count together (half-open intervals). Adjacent pieces with the same use are joined.
+    """
+    delta: dict[datetime, int] = defaultdict(int)
+    for booking_start, booking_end, units in bookings:
+        booking_start, booking_end = max(booking_start, start), min(booking_end, end)
+        if booking_start < booking_end:
+            delta[booking_start] += units
+            delta[booking_end] -= units
+    pieces: list[Piece] = []
+    level = 0
+    for moment, following in pairwise(sorted(delta)):
+        level += delta[moment]
+        if level <= 0:
+            continue
+        if pieces and pieces[-1][1] == moment and pieces[-1][2] == level:
+            pieces[-1] = (pieces[-1][0], following, level)
+        else:
+            pieces.append((moment, following, level))
+    return pieces
+
+
+def free_pieces(bookable: Sequence[Interval], busy: Sequence[Piece], capacity: int) -> list[Piece]:
+    """``bookable`` split by the ``busy`` pieces into pieces with the units left (> 0 only)."""
+    pieces: list[Piece] = []
+
+    def emit(start: datetime, end: datetime, left: int) -> None:
+        if start >= end or left <= 0:
+            return
+        if pieces and pieces[-1][1] == start and pieces[-1][2] == left:
+            pieces[-1] = (pieces[-1][0], end, left)
+        else:
+            pieces.append((start, end, left))
+
+    for open_start, open_end in bookable:
+        cursor = open_start
+        for busy_start, busy_end, used in busy:
+            if busy_end <= open_start or busy_start >= open_end:
+                continue
+            emit(cursor, min(busy_start, open_end), capacity)
+            emit(max(busy_start, open_start), min(busy_end, open_end), capacity - used)
+            cursor = max(cursor, min(busy_end, open_end))
+        emit(cursor, open_end, capacity)
+    return pieces
+
+
+def booking_conflicts(
+    *,
+    exclusive: bool,
+    capacity: int,
+    blocked_start: datetime,
+    blocked_end: datetime,
+    quantity: int,
+    bookings: Iterable[Piece],
+) -> list[Interval]:
+    """What stands in the way of taking ``quantity`` units for ``[blocked_start, blocked_end)``.
+
+    ``bookings`` are the blocked intervals and units of the resource's active bookings (others than
+    the overlapping ones are ignored). Exclusive resources: every overlapping blocked interval is a
+    conflict. Equipment: the pieces of time in which the units in use plus ``quantity`` exceed
+    ``capacity`` — the peak of the sum over the overlap, not the plain sum of everything overlapping,
+    so two bookings one after the other inside the window count once.
+    """
+    overlapping = [(s, e, q) for s, e, q in bookings if s < blocked_end and e > blocked_start]
+    if exclusive:
+        return merge_intervals((s, e) for s, e, _q in overlapping) if overlapping else []
+    over = [
+        (s, e)
+        for s, e, used in usage_profile(overlapping, blocked_start, blocked_end)
+        if used + quantity > capacity
+    ]
+    return merge_intervals(over)
+
+
+# --- Availability ---------------------------------------------------------------------------------------
+
+
+class Availability(TypedDict):
+    bookable: list[Interval]
+    busy: list[Piece]
+    free: list[Piece]
+
+
+def resource_availability(*, resource: Resource, start: datetime, end: datetime) -> Availability:
+    """What of ``[start, end)`` is bookable, taken and free (three queries).
+
+    - ``bookable``: opening hours minus closures (the catalogue's answer).
+    - ``busy``: the blocked intervals of active bookings clipped to the window, as pieces with the
+      units taken (1 for rooms and skills; for equipment the sum over each piece). Buffers may reach
+      outside the opening hours, and so may ``busy``. Never who booked.
+    - ``free``: ``bookable`` minus ``busy``, as pieces with the units left (> 0). A new booking needs
+      its own buffers clear of busy time too: with buffers, it fits into a free piece only when the
+      buffers fit next to it.
+    """
+    # In UTC: Python compares two datetimes of the same zone by their wall-clock reading (wrong in the
+    # repeated autumn hour); all rows from the database are UTC already.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    bookable = resource_bookable_intervals(resource=resource, start=start, end=end)
+    rows = (
+        Booking.objects.active()
+        .filter(resource=resource)
+        .blocking(start, end)
+        .values_list("blocked_start", "blocked_end", "quantity")
+    )
+    busy = usage_profile(rows, start, end)
+    return {"bookable": bookable, "busy": busy, "free": free_pieces(bookable, busy, resource.quantity)}
+
+
+def resources_free_between(
+    *, resources: Sequence[Resource], start: datetime, end: datetime
+) -> list[Resource]:
+    """Those of ``resources`` (already bookable for the whole window, as ``resource_search`` returns
+    them) that are not taken: a booking of one unit for ``[start, end)`` with the resource's own
+    buffers would not conflict. One query for all candidates, whatever their number.
+
+    The query asks for blocked intervals overlapping the window widened by the largest buffers among
+    the candidates; each resource is then checked with its own buffers in Python.
+    """
+    if not resources:
+        return []
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    before = timedelta(minutes=max(resource.buffer_before_minutes for resource in resources))
+    after = timedelta(minutes=max(resource.buffer_after_minutes for resource in resources))
+    rows = (
+        Booking.objects.active()
+        .filter(resource_id__in=[resource.pk for resource in resources])
+        .blocking(start - before, end + after)
+        .values_list("resource_id", "blocked_start", "blocked_end", "quantity")
+    )
+    taken: dict[int, list[Piece]] = defaultdict(list)
+    for resource_id, blocked_start, blocked_end, quantity in rows:
+        taken[resource_id].append((blocked_start, blocked_end, quantity))
+    return [
+        resource
+        for resource in resources
+        if not booking_conflicts(
+            exclusive=resource.is_exclusive,
+            capacity=resource.quantity,
+            blocked_start=start - timedelta(minutes=resource.buffer_before_minutes),
+            blocked_end=end + timedelta(minutes=resource.buffer_after_minutes),
+            quantity=1,
+            bookings=taken.get(resource.pk, ()),
+        )
+    ]

@@ -1,0 +1,518 @@
+"""Writes on bookings. Pages, API, admin actions and (later) Celery tasks call these; none writes on its own.
+
+Each service is one transaction, checks the permission itself and raises ``PermissionDenied``, a
+``ValidationError`` keyed by field (or without a field for an illegal status change) or a
+``BookingConflict`` — writing nothing then.
+
+Never a double booking (DESIGN.md invariants 1–3): ``booking_request`` locks the resource row before it
+reads what is taken, so requests for one resource run one after the other. On SQLite the transaction
+is ``BEGIN IMMEDIATE`` (settings), which serialises all writers anyway. On PostgreSQL an exclusion
+constraint (migration 0002) is the last guard for rooms and skills, should a write ever bypass the lock.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from buchungen.errors import BookingConflict
+from buchungen.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingTransition
+from buchungen.selectors import booking_conflicts
+from konten.models import Organisation, User
+from ressourcen.models import Resource
+from ressourcen.selectors import covers, local_zone, resource_bookable_intervals
+
+S = BookingStatus
+
+# Every status change a booking may make, in one place. "" is a booking being created.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "": frozenset({S.REQUESTED, S.CONFIRMED}),
+    S.REQUESTED: frozenset({S.CONFIRMED, S.DECLINED, S.EXPIRED, S.CANCELLED}),
+    # NO_SHOW has no service yet: the handover screen (next session) marks it after the start.
+    S.CONFIRMED: frozenset({S.CANCELLED, S.CHECKED_OUT, S.COMPLETED, S.NO_SHOW}),
+    S.CHECKED_OUT: frozenset({S.RETURNED}),
+    S.DECLINED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
+    S.COMPLETED: frozenset(),
+    S.NO_SHOW: frozenset(),
+}
+
+# Hours that count against a quota: what is held or was used. Declined, expired and cancelled bookings
+# give their hours back; completed ones (and no-shows, which kept others out) do not — otherwise the
+# sweep that completes past bookings would refill the quota in the middle of the month.
+QUOTA_STATUSES = (*ACTIVE_STATUSES, S.RETURNED, S.COMPLETED, S.NO_SHOW)
+
+# SQLSTATE of an exclusion constraint violation (PostgreSQL).
+EXCLUSION_VIOLATION = "23P01"
+MAX_PURPOSE_LENGTH = Booking._meta.get_field("purpose").max_length
+
+
+def _require(user: User, perm: str, obj: Any = None) -> None:
+    if not user.has_perm(perm, obj):
+        raise PermissionDenied(_("You are not allowed to do this."))
+
+
+def _check_aware(*moments: datetime) -> None:
+    if any(moment.tzinfo is None for moment in moments):
+        raise ValueError("booking times must be timezone-aware")
+
+
+# --- Requesting ------------------------------------------------------------------------------------
+
+
+def _check_audience(resource: Resource, organisation: Organisation | None) -> None:
+    """Who may book (the resource's policy), before looking at the person."""
+    if resource.audience == Resource.Audience.ORGANISATION:
+        if organisation is None or organisation.pk != resource.organisation_id:
+            raise ValidationError(
+                {
+                    "organisation": _("Only %(organisation)s may book this, for itself.")
+                    % {"organisation": resource.organisation.name}
+                }
+            )
+    elif resource.audience == Resource.Audience.NETWORK and organisation is None:
+        raise ValidationError({"organisation": _("Choose the organisation you book for.")})
+
+
+def _duration_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+
+
+def _policy_errors(
+    *,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    quantity: int,
+    purpose: str,
+    participants: int | None,
+    now: datetime,
+) -> dict[str, str]:
+    """The booking policy's checks that need no query, all at once (a form shows every problem)."""
+    errors: dict[str, str] = {}
+    duration = end - start  # instants: the night of a clock change is 1 h shorter or longer
+    if duration < timedelta(minutes=resource.min_duration_minutes):
+        errors["end"] = _("A booking lasts at least %(duration)s.") % {
+            "duration": _duration_text(resource.min_duration_minutes)
+        }
+    elif duration > timedelta(minutes=resource.max_duration_minutes):
+        errors["end"] = _("A booking lasts at most %(duration)s.") % {
+            "duration": _duration_text(resource.max_duration_minutes)
+        }
+    if start < now + timedelta(hours=resource.lead_time_hours):
+        if resource.lead_time_hours:
+            errors["start"] = ngettext(
+                "Requests must come in at least %(count)d hour before the start.",
+                "Requests must come in at least %(count)d hours before the start.",
+                resource.lead_time_hours,
+            ) % {"count": resource.lead_time_hours}
+        else:
+            errors["start"] = _("The start has already passed.")
+    elif start > now + timedelta(days=resource.max_advance_days):
+        errors["start"] = ngettext(
+            "It can be booked up to %(count)d day ahead.",
+            "It can be booked up to %(count)d days ahead.",
+            resource.max_advance_days,
+        ) % {"count": resource.max_advance_days}
+    if quantity < 1:
+        errors["quantity"] = _("Book at least one unit.")
+    elif resource.is_exclusive and quantity != 1:
+        errors["quantity"] = _("Rooms and skills are booked whole (quantity 1).")
+    elif quantity > resource.quantity:
+        errors["quantity"] = ngettext(
+            "There is only %(count)d unit.", "There are only %(count)d units.", resource.quantity
+        ) % {"count": resource.quantity}
+    if len(purpose) > MAX_PURPOSE_LENGTH:
+        errors["purpose"] = _("Describe the purpose in at most %(count)d characters.") % {
+            "count": MAX_PURPOSE_LENGTH
+        }
+    if participants is not None and participants < 0:
+        errors["participants"] = _("The number of participants cannot be negative.")
+    return errors
+
+
+def _month_start(moment: datetime) -> datetime:
+    """Local midnight of the first of ``moment``'s Berlin month, as a UTC instant."""
+    local = moment.astimezone(local_zone())
+    return datetime(local.year, local.month, 1, tzinfo=local_zone()).astimezone(UTC)
+
+
+def _next_month(month_start: datetime) -> datetime:
+    local = month_start.astimezone(local_zone())
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime(year, month, 1, tzinfo=local_zone()).astimezone(UTC)
+
+
+def _hours(duration: timedelta) -> float | int:
+    hours = round(duration.total_seconds() / 3600, 1)
+    return int(hours) if hours.is_integer() else hours
+
+
+def _overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> timedelta:
+    return max(timedelta(0), min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def _check_quota(
+    *, resource: Resource, organisation: Organisation | None, start: datetime, end: datetime
+) -> None:
+    """Hours per organisation and calendar month (Berlin), counted in true hours per month touched.
+
+    Runs under the resource lock: two requests of one organisation cannot both take the last hours.
+    A person booking without an organisation has no quota.
+    """
+    if resource.quota_hours_per_month is None or organisation is None:
+        return
+    months: list[tuple[datetime, datetime]] = []
+    month = _month_start(start)
+    while month < end:
+        following = _next_month(month)
+        months.append((month, following))
+        month = following
+    taken = list(
+        Booking.objects.filter(
+            resource=resource,
+            organisation=organisation,
+            status__in=QUOTA_STATUSES,
+            start__lt=months[-1][1],
+            end__gt=months[0][0],
+        ).values_list("start", "end")
+    )
+    limit = timedelta(hours=resource.quota_hours_per_month)
+    for month in months:
+        used = sum((_overlap(interval, month) for interval in taken), timedelta(0))
+        if used + _overlap((start, end), month) > limit:
+            left = max(timedelta(0), limit - used)
+            quota = ngettext(
+                "%(organisation)s may book this for at most %(count)d hour per month.",
+                "%(organisation)s may book this for at most %(count)d hours per month.",
+                resource.quota_hours_per_month,
+            ) % {"organisation": organisation.name, "count": resource.quota_hours_per_month}
+            rest = _("Hours left in %(month)s: %(left)s.") % {
+                "month": formats.date_format(month[0].astimezone(local_zone()), "F Y"),
+                "left": formats.number_format(_hours(left)),
+            }
+            raise ValidationError({"organisation": f"{quota} {rest}"})
+
+
+def _taken(resource: Resource, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
+    return list(
+        Booking.objects.active()
+        .filter(resource=resource)
+        .blocking(start, end)
+        .values_list("blocked_start", "blocked_end", "quantity")
+    )
+
+
+class _Overlap(Exception):
+    """The exclusion constraint refused a booking (PostgreSQL); carries the refused booking."""
+
+    def __init__(self, booking: Booking) -> None:
+        self.booking = booking
+        super().__init__("exclusion constraint")
+
+
+def _insert(booking: Booking) -> None:
+    """Write the booking; on PostgreSQL signal the exclusion constraint's refusal as ``_Overlap``.
+
+    The service lock makes that refusal unreachable for writes that come through here; the constraint
+    guards against those that do not (a future service forgetting the lock, a manual repair). No
+    savepoint: the error leaves the transaction unusable, so nothing more is asked inside it — the
+    signal makes ``booking_request`` roll its transaction back and read the conflicts afterwards.
+    """
+    try:
+        booking.save()
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise _Overlap(booking) from exc
+        raise
+
+
+def booking_request(
+    *,
+    actor: User,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    quantity: int = 1,
+    organisation: Organisation | None = None,
+    purpose: str = "",
+    participants: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book ``quantity`` units of ``resource`` for ``[start, end)`` (aware datetimes) on behalf of
+    ``organisation`` (or of ``actor`` alone where the policy is public).
+
+    Checks, in this order, before taking any lock:
+      end after start → who may book (audience: own organisation only / network / public) → ``actor``
+      is a member of ``organisation`` (else ``PermissionDenied``) → resource active → duration within
+      min/max, start not before now + lead time and not beyond the maximum advance, quantity (1 for
+      rooms and skills, at most the stock), purpose length (all reported together) → the interval
+      lies within the bookable time (opening hours minus closures; buffers may reach outside).
+    Then locks the resource row and checks, under the lock:
+      the organisation's monthly quota (Berlin calendar months, true hours) → conflicts with active
+      bookings whose blocked interval overlaps this one's (interval widened by the resource's
+      buffers): rooms and skills any overlap; equipment the peak of units in use plus ``quantity``
+      against the stock. A conflict raises ``BookingConflict`` with the taken periods (never who).
+    Writes the booking — ``confirmed`` at once, or ``requested`` when the resource requires approval —
+    and its first ``BookingTransition``. Rule violations raise ``ValidationError`` keyed by field and
+    write nothing. ``now`` defaults to the current time (tests pass a fixed clock).
+
+    One transaction (``transaction.atomic``, opened inside so that a refusal by PostgreSQL's exclusion
+    constraint — the last guard — can be answered with a ``BookingConflict`` naming the taken time,
+    read after the failed transaction has been rolled back).
+    """
+    try:
+        with transaction.atomic():
+            return _booking_request(
+                actor=actor,
+                resource=resource,
+                start=start,
+                end=end,
+                quantity=quantity,
+                organisation=organisation,
+                purpose=purpose,
+                participants=participants,
+                now=now,
+            )
+    except _Overlap as overlap:
+        refused = overlap.booking
+        conflicts = booking_conflicts(
+            exclusive=True,
+            capacity=1,
+            blocked_start=refused.blocked_start,
+            blocked_end=refused.blocked_end,
+            quantity=1,
+            bookings=_taken(refused.resource, refused.blocked_start, refused.blocked_end),
+        )
+        raise BookingConflict(
+            conflicts or [(refused.blocked_start, refused.blocked_end)]
+        ) from overlap.__cause__
+
+
+def _booking_request(
+    *,
+    actor: User,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    quantity: int,
+    organisation: Organisation | None,
+    purpose: str,
+    participants: int | None,
+    now: datetime | None,
+) -> Booking:
+    """``booking_request`` inside its transaction."""
+    _check_aware(start, end)
+    # To UTC first: Python subtracts and compares two datetimes of the *same* zone by their wall-clock
+    # reading, so Berlin 01:00–04:00 on the night of the spring change would count as 3 hours, not 2.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    now = (now or timezone.now()).astimezone(UTC)
+    if not actor.is_authenticated:
+        raise PermissionDenied(_("Please log in to book."))
+    if end <= start:
+        raise ValidationError({"end": _("The end must be after the start.")})
+    _check_audience(resource, organisation)
+    if organisation is not None:
+        _require(actor, "buchungen.book_for_organisation", organisation)
+    if not resource.is_active:
+        raise ValidationError({"resource": _("This resource cannot be booked at the moment.")})
+    errors = _policy_errors(
+        resource=resource,
+        start=start,
+        end=end,
+        quantity=quantity,
+        purpose=purpose,
+        participants=participants,
+        now=now,
+    )
+    if errors:
+        raise ValidationError(errors)
+    # After the duration check: the window is at most the maximum duration (≤ 62 days) long.
+    if not covers(resource_bookable_intervals(resource=resource, start=start, end=end), start, end):
+        raise ValidationError(
+            {"start": _("The resource is closed during part of this time (opening hours or a closure).")}
+        )
+
+    # Lock, then check, then write: from here on no other request for this resource can read or write
+    # its bookings until this transaction ends, so what we see taken is what is taken.
+    # ``of=self``: only the resource row is locked, not its organisation (loaded for the answer).
+    locked = (
+        Resource.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=resource.pk)
+    )
+    _check_quota(resource=locked, organisation=organisation, start=start, end=end)
+    blocked_start = start - timedelta(minutes=locked.buffer_before_minutes)
+    blocked_end = end + timedelta(minutes=locked.buffer_after_minutes)
+    conflicts = booking_conflicts(
+        exclusive=locked.is_exclusive,
+        capacity=locked.quantity,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        quantity=quantity,
+        bookings=_taken(locked, blocked_start, blocked_end),
+    )
+    if conflicts:
+        raise BookingConflict(conflicts)
+
+    booking = Booking(
+        resource=locked,
+        organisation=organisation,
+        booked_by=actor,
+        start=start,
+        end=end,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        quantity=quantity,
+        purpose=purpose.strip(),
+        participants=participants,
+        status=S.REQUESTED if locked.requires_approval else S.CONFIRMED,
+        exclusive=locked.is_exclusive,
+    )
+    _insert(booking)
+    BookingTransition.objects.create(booking=booking, from_status="", to_status=booking.status, actor=actor)
+    # Notifications (next issue): queue them here with transaction.on_commit — the confirmation to the
+    # borrower, or the approval request to the owner's managers (for a skill: its holder).
+    return booking
+
+
+# --- Lifecycle -------------------------------------------------------------------------------------------
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    """The booking's row, locked: two managers deciding at once run one after the other, and the second
+    sees the first one's status. ``of=self``: the joined rows stay unlocked (and nullable joins are
+    not allowed in FOR UPDATE on PostgreSQL)."""
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("resource", "resource__organisation", "organisation")
+        .get(pk=booking.pk)
+    )
+
+
+def _move(booking: Booking, *, to_status: str, actor: User | None, comment: str = "") -> Booking:
+    """Change the status along ``TRANSITIONS`` and record the step; anything else is a ValidationError."""
+    if to_status not in TRANSITIONS[booking.status]:
+        raise ValidationError(
+            _("This booking is “%(current)s” and cannot become “%(new)s”.")
+            % {"current": booking.get_status_display(), "new": BookingStatus(to_status).label}
+        )
+    from_status = booking.status
+    booking.status = to_status
+    booking.save(update_fields=["status", "updated"])
+    BookingTransition.objects.create(
+        booking=booking, from_status=from_status, to_status=to_status, actor=actor, comment=comment.strip()
+    )
+    # Notifications (next issue): queue the message for this step here with transaction.on_commit.
+    return booking
+
+
+@transaction.atomic
+def booking_approve(*, actor: User, booking: Booking, comment: str = "") -> Booking:
+    """Confirm a request. Managers of the owning organisation and, for a skill, its holder (the
+    coordinator only looks). Locks the booking row; a booking that is not ``requested`` is a
+    ValidationError. No conflict check: a request already holds its slot."""
+    booking = _lock_booking(booking)
+    _require(actor, "buchungen.approve_booking", booking)
+    return _move(booking, to_status=S.CONFIRMED, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def booking_decline(*, actor: User, booking: Booking, comment: str) -> Booking:
+    """Decline a request with a reason the borrower reads (required: ValidationError on ``comment``).
+    Same people as ``booking_approve``; locks the booking row."""
+    booking = _lock_booking(booking)
+    _require(actor, "buchungen.approve_booking", booking)
+    if not comment.strip():
+        raise ValidationError({"comment": _("Please give a reason; the borrower reads it.")})
+    return _move(booking, to_status=S.DECLINED, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def booking_cancel(
+    *, actor: User, booking: Booking, comment: str = "", now: datetime | None = None
+) -> Booking:
+    """Cancel a request or a confirmed booking before it ends: the person who booked, any member of
+    the borrowing organisation, the owner's managers and (for a skill) its holder. Locks the booking
+    row; frees the slot at once (cancelled bookings are not active)."""
+    booking = _lock_booking(booking)
+    _require(actor, "buchungen.cancel_booking", booking)
+    if booking.end <= (now or timezone.now()) and booking.status in (S.REQUESTED, S.CONFIRMED):
+        raise ValidationError(_("This booking has already ended and cannot be cancelled."))
+    return _move(booking, to_status=S.CANCELLED, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def booking_check_out(*, actor: User, booking: Booking, comment: str = "") -> Booking:
+    """Hand over a room's key or the equipment (managers of the owning organisation). ``comment``
+    notes the condition at hand-over. Skills are not handed over. Locks the booking row."""
+    booking = _lock_booking(booking)
+    _require(actor, "buchungen.handover_booking", booking)
+    if booking.resource.kind == Resource.Kind.SKILL:
+        raise ValidationError(_("A skill is not handed over."))
+    return _move(booking, to_status=S.CHECKED_OUT, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def booking_return(*, actor: User, booking: Booking, comment: str = "") -> Booking:
+    """Take back what was handed over (managers of the owning organisation); ``comment`` records the
+    condition and any damage. Locks the booking row; the units are free again from now on."""
+    booking = _lock_booking(booking)
+    _require(actor, "buchungen.handover_booking", booking)
+    return _move(booking, to_status=S.RETURNED, actor=actor, comment=comment)
+
+
+# --- Sweeps (Celery beat calls these; next issue) ---------------------------------------------------------
+
+
+def _sweep(queryset: Any, *, from_status: str, to_status: str) -> int:
+    """Move every booking of ``queryset`` from ``from_status`` to ``to_status`` in bulk, with a step each.
+
+    Rows a lifecycle service holds locked right now are skipped (``skip_locked``) and taken by the next
+    sweep; the conditional UPDATE (status still ``from_status``) makes a repeated or parallel sweep
+    change nothing twice. The steps have no actor and no comment: the system made them (a stored
+    comment would be frozen in the language of the worker).
+    """
+    ids = list(
+        queryset.filter(status=from_status)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    now = timezone.now()
+    moved = Booking.objects.filter(pk__in=ids, status=from_status).update(status=to_status, updated=now)
+    BookingTransition.objects.bulk_create(
+        BookingTransition(booking_id=pk, from_status=from_status, to_status=to_status, at=now) for pk in ids
+    )
+    return moved
+
+
+@transaction.atomic
+def booking_complete_past(*, now: datetime | None = None) -> int:
+    """Mark confirmed bookings whose blocked time (booking plus tidy-up buffer) has ended as completed.
+    Idempotent; returns how many changed. Handed-over bookings stay until they are returned."""
+    now = now or timezone.now()
+    return _sweep(
+        Booking.objects.filter(blocked_end__lte=now), from_status=S.CONFIRMED, to_status=S.COMPLETED
+    )
+
+
+@transaction.atomic
+def booking_expire_unanswered(*, now: datetime | None = None) -> int:
+    """Let requests nobody decided on before their start expire (their slot is free again).
+    Idempotent; returns how many changed."""
+    now = now or timezone.now()
+    return _sweep(
+        Booking.objects.filter(start__lte=now),
+        from_status=S.REQUESTED,
+        to_status=S.EXPIRED,
+    )
