@@ -7,6 +7,7 @@ apps' API modules share (error documentation, the rules permission class) in kon
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from buchungen import api as buchungen_api
 from konten import api as konten_api
 from ressourcen import api as ressourcen_api
 
@@ -19,6 +20,8 @@ router.register(
 )
 router.register("features", ressourcen_api.FeatureViewSet, basename="feature")
 router.register("resources", ressourcen_api.ResourceViewSet, basename="resource")
+# The booking engine (buchungen/api.py): bookings and their lifecycle steps.
+router.register("bookings", buchungen_api.BookingViewSet, basename="booking")
 
 urlpatterns = [
     path("auth/token/", konten_api.TokenView.as_view(), name="auth-token"),

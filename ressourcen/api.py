@@ -34,6 +34,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.viewsets import GenericViewSet
 
+# The one import of the engine from the catalogue (DESIGN.md): what is taken — busy and free intervals,
+# the "free between" filter — is the engine's read side, which the catalogue's API and pages call.
+from buchungen import selectors as booking_selectors
 from konten.api import OPTIONAL_AUTH, OrganisationRefSerializer, RulesActionPermission, error_responses
 from konten.models import Organisation, User
 from ressourcen import selectors, services
@@ -312,7 +315,8 @@ RESOURCE_LIST_PARAMETERS = [
         "free_from",
         OpenApiTypes.DATETIME,
         description="With `free_until`: only resources bookable for the whole period (opening hours "
-        "minus closures). ISO 8601; without offset it is Berlin time.",
+        "minus closures) and not booked then (one unit left, buffers included). ISO 8601; without "
+        "offset it is Berlin time.",
     ),
     OpenApiParameter("free_until", OpenApiTypes.DATETIME, description="End of the period (exclusive)."),
     OpenApiParameter("sort", str, enum=_SORT_VALUES, description="Order of the results (default `name`)."),
@@ -536,7 +540,7 @@ class FreeIntervalSerializer(IntervalSerializer):
 class AvailabilitySerializer(serializers.Serializer):
     bookable = IntervalSerializer(many=True, help_text="Opening hours minus closures.")
     busy = BusyIntervalSerializer(
-        many=True, help_text="What is booked — never by whom. Empty until the booking engine exists."
+        many=True, help_text="What is booked, with set-up and tidy-up buffers — never by whom."
     )
     free = FreeIntervalSerializer(many=True, help_text="Bookable minus busy, with the units left.")
 
@@ -648,6 +652,11 @@ class ResourceViewSet(GenericViewSet):
             if sort_param != "sort" and hasattr(error, "error_dict") and "sort" in error.error_dict:
                 error.error_dict[sort_param] = error.error_dict.pop("sort")
             raise
+        if criteria.free_from is not None and criteria.free_until is not None:
+            # resource_search knows the opening hours and closures; the engine adds what is booked.
+            resources = booking_selectors.resources_free_between(
+                resources=resources, start=criteria.free_from, end=criteria.free_until
+            )
         # resource_search returns every match (the free-period check runs in Python); the page is cut
         # from that list, and only its opening hours are loaded (already there with a free period).
         page = self.paginate_queryset(resources)
@@ -804,11 +813,11 @@ class ResourceViewSet(GenericViewSet):
         summary="When the resource can be had",
         description=(
             "For the window `[start, end)` (ISO 8601; without offset Berlin time; at most "
-            f"{AVAILABILITY_MAX_DAYS} days): `bookable` = opening hours minus closures, `busy` = what is "
-            "booked (never by whom), `free` = bookable minus busy with the units left. Until the booking "
-            "engine exists `busy` is empty and `free` is `bookable` with the resource's whole quantity. "
-            "Times carry the Berlin offset of each instant, so wall-clock hours stay the same across "
-            "the clock change."
+            f"{AVAILABILITY_MAX_DAYS} days): `bookable` = opening hours minus closures, `busy` = what "
+            "active bookings (requested, confirmed, handed over) take, including their set-up and tidy-up "
+            "buffers, with the units taken — never by whom; `free` = bookable minus busy with the units "
+            "left. A new booking needs its own buffers clear of busy time as well. Times carry the Berlin "
+            "offset of each instant, so wall-clock hours stay the same across the clock change."
         ),
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATETIME, required=True),
@@ -821,15 +830,17 @@ class ResourceViewSet(GenericViewSet):
         resource = self.get_object()
         window = AvailabilityQuerySerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
-        bookable = selectors.resource_bookable_intervals(
+        availability = booking_selectors.resource_availability(
             resource=resource, start=window.validated_data["start"], end=window.validated_data["end"]
         )
         body = {
-            "bookable": [{"start": start, "end": end} for start, end in bookable],
-            "busy": [],
+            "bookable": [{"start": start, "end": end} for start, end in availability["bookable"]],
+            "busy": [
+                {"start": start, "end": end, "quantity": units} for start, end, units in availability["busy"]
+            ],
             "free": [
-                {"start": start, "end": end, "available_quantity": resource.quantity}
-                for start, end in bookable
+                {"start": start, "end": end, "available_quantity": units}
+                for start, end, units in availability["free"]
             ],
         }
         return Response(AvailabilitySerializer(body).data)

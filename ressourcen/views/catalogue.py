@@ -3,7 +3,7 @@
 Both pages are plain server-rendered HTML that works without JavaScript. Who may see what is decided by
 ``resource_search`` (active resources only) and the ``ressourcen.view_resource`` rule (inactive resources
 for their managers and the coordinator); the views only render. Public pages never show who booked: the
-week view says "bookable" or "closed" now and, once the booking engine exists, "taken" — never by whom.
+week view says "free", "taken" or "closed" — never by whom.
 """
 
 import functools
@@ -23,15 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
+# The one import of the engine from the catalogue (DESIGN.md): what is taken — the week view's "taken"
+# ranges, the search's "free between" filter — is the engine's read side, which the catalogue calls.
+from buchungen.selectors import resource_availability, resources_free_between
 from ressourcen.forms import ResourceSearchForm
 from ressourcen.models import Feature, OpeningHours, Resource, Weekday
-from ressourcen.selectors import (
-    Interval,
-    closures_for,
-    local_zone,
-    resource_bookable_intervals,
-    resource_search,
-)
+from ressourcen.selectors import closures_for, local_zone, resource_search
 
 PAGE_SIZE = 24
 GENERIC_ICON = "img/features/generic.svg"
@@ -74,10 +71,17 @@ def resource_list(request):
     form = ResourceSearchForm(request.GET, features=features)
     resources: list[Resource] = []
     if form.is_valid():
+        criteria = form.criteria()
         try:
-            resources = resource_search(user=request.user, criteria=form.criteria())
+            resources = resource_search(user=request.user, criteria=criteria)
         except ValidationError as error:
             form.add_selector_errors(error)
+        else:
+            if criteria.free_from is not None and criteria.free_until is not None:
+                # resource_search knows opening hours and closures; the engine adds what is booked.
+                resources = resources_free_between(
+                    resources=resources, start=criteria.free_from, end=criteria.free_until
+                )
     page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
     for resource in page.object_list:
         # All from the prefetched rows: no query per result.
@@ -136,29 +140,65 @@ def _clock(moment: datetime, day_end: datetime) -> str:
     return f"{moment.astimezone(local_zone()):%H:%M}"
 
 
-def week_rows(resource: Resource, monday: date, *, today: date) -> list[dict]:
-    """One row per local day of the week with that day's bookable ranges as local times.
+def _day_slots(
+    bookable: tuple[datetime, datetime], free: Sequence[tuple[datetime, datetime, int]], day_end: datetime
+) -> list[dict]:
+    """One bookable range of a day split into free pieces (with the units left) and the taken gaps
+    between them."""
+    slots = []
+    cursor, range_end = bookable
 
-    Each day is cut out of the week's intervals at local midnight (days of the clock change are 23 or
-    25 hours long; ``zoneinfo`` gives the right instant of each midnight).
+    def slot(start: datetime, end: datetime, available: int) -> dict:
+        return {
+            "range": f"{_clock(start, day_end)}–{_clock(end, day_end)}",
+            "taken": available == 0,
+            "available": available,
+        }
+
+    for free_start, free_end, units in free:
+        start, end = max(free_start, cursor), min(free_end, range_end)
+        if start >= end:
+            continue
+        if cursor < start:
+            slots.append(slot(cursor, start, 0))
+        slots.append(slot(start, end, units))
+        cursor = end
+    if cursor < range_end:
+        slots.append(slot(cursor, range_end, 0))
+    return slots
+
+
+def week_rows(resource: Resource, monday: date, *, today: date) -> list[dict]:
+    """One row per local day of the week with that day's bookable time as local ranges.
+
+    ``ranges`` lists the bookable ranges ("18:00–21:00"); ``slots`` splits them into free and taken
+    pieces for display (``{"range", "taken", "available"}``, available = units left, shown for
+    equipment). Taken means booked — never by whom. Each day is cut out of the week's intervals at
+    local midnight (days of the clock change are 23 or 25 hours long; ``zoneinfo`` gives the right
+    instant of each midnight).
     """
     zone = local_zone()
     days = [monday + timedelta(days=offset) for offset in range(8)]
     midnights = [datetime.combine(day, time(0), tzinfo=zone) for day in days]
-    intervals: list[Interval] = resource_bookable_intervals(
-        resource=resource, start=midnights[0], end=midnights[7]
-    )
-    # The booking engine (buchungen.selectors) will split these intervals into free and taken ones;
-    # the row then lists the taken ranges as "belegt"/"taken" — and never who booked them.
+    availability = resource_availability(resource=resource, start=midnights[0], end=midnights[7])
     rows = []
     for index, day in enumerate(days[:7]):
         day_start, day_end = midnights[index], midnights[index + 1]
-        ranges = []
-        for start, end in intervals:
+        ranges, slots = [], []
+        for start, end in availability["bookable"]:
             start, end = max(start, day_start), min(end, day_end)
             if start < end:
                 ranges.append(f"{_clock(start, day_end)}–{_clock(end, day_end)}")
-        rows.append({"date": day, "ranges": ranges, "is_today": day == today, "is_past": day < today})
+                slots.extend(_day_slots((start, end), availability["free"], day_end))
+        rows.append(
+            {
+                "date": day,
+                "ranges": ranges,
+                "slots": slots,
+                "is_today": day == today,
+                "is_past": day < today,
+            }
+        )
     return rows
 
 

@@ -1,4 +1,5 @@
-"""GET /api/v1/resources/{id}/availability/: bookable intervals with Berlin offsets, across DST."""
+"""GET /api/v1/resources/{id}/availability/: bookable, busy and free intervals with Berlin offsets,
+across DST — and never who booked."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -6,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ressourcen.models import Closure
-from tests.factories import OpeningHoursFactory, ResourceFactory
+from tests.factories import BookingFactory, MembershipFactory, OpeningHoursFactory, ResourceFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -177,8 +178,87 @@ def test_unknown_resource_is_404(api):
 def test_availability_takes_a_fixed_number_of_queries(api, tuesday_evenings, django_assert_max_num_queries):
     OpeningHoursFactory.create_batch(5, resource=tuesday_evenings, weekday=3)
 
-    # resource + opening hours + closures overlapping the window
-    with django_assert_max_num_queries(3):
+    # resource + opening hours + closures overlapping the window + bookings overlapping it
+    with django_assert_max_num_queries(4):
         response = api.get(url(tuesday_evenings), {"start": "2026-06-01", "end": "2026-08-01"})
 
     assert response.status_code == 200
+
+
+# --- Busy and free (the booking engine) ------------------------------------------------------------------
+
+
+def test_busy_and_free_come_from_the_engine_with_buffers_and_never_who(api, tuesday_evenings, org_b):
+    tuesday_evenings.buffer_after_minutes = 30
+    tuesday_evenings.save()
+    booker = MembershipFactory(
+        organisation=org_b, user__name="Bernd Geheim", user__email="bernd@example.org"
+    ).user
+    BookingFactory(
+        resource=tuesday_evenings,
+        organisation=org_b,
+        booked_by=booker,
+        start=berlin(2026, 6, 2, 18, 30),
+        end=berlin(2026, 6, 2, 19, 30),
+        purpose="Vorstandssitzung",
+    )
+    BookingFactory(
+        resource=tuesday_evenings,
+        start=berlin(2026, 6, 2, 20),
+        end=berlin(2026, 6, 2, 21),
+        status="cancelled",
+    )
+
+    response = api.get(url(tuesday_evenings), {"start": "2026-06-02T00:00", "end": "2026-06-03T00:00"})
+
+    assert response.json() == {
+        "bookable": [{"start": "2026-06-02T18:00:00+02:00", "end": "2026-06-02T21:00:00+02:00"}],
+        "busy": [{"start": "2026-06-02T18:30:00+02:00", "end": "2026-06-02T20:00:00+02:00", "quantity": 1}],
+        "free": [
+            {
+                "start": "2026-06-02T18:00:00+02:00",
+                "end": "2026-06-02T18:30:00+02:00",
+                "available_quantity": 1,
+            },
+            {
+                "start": "2026-06-02T20:00:00+02:00",
+                "end": "2026-06-02T21:00:00+02:00",
+                "available_quantity": 1,
+            },
+        ],
+    }
+    text = response.content.decode()
+    for secret in ("Bernd", "bernd@", "Volkshochschule", "Vorstand", "organisation", "booked"):
+        assert secret not in text
+
+
+def test_equipment_busy_and_free_carry_units(api):
+    chairs = ResourceFactory(kind="equipment", capacity=None, quantity=40)
+    BookingFactory(resource=chairs, start=berlin(2026, 6, 1, 10), end=berlin(2026, 6, 1, 12), quantity=30)
+    BookingFactory(resource=chairs, start=berlin(2026, 6, 1, 11), end=berlin(2026, 6, 1, 13), quantity=10)
+
+    body = api.get(url(chairs), {"start": "2026-06-01T09:00", "end": "2026-06-01T14:00"}).json()
+
+    assert [(b["start"][11:16], b["end"][11:16], b["quantity"]) for b in body["busy"]] == [
+        ("10:00", "11:00", 30),
+        ("11:00", "12:00", 40),
+        ("12:00", "13:00", 10),
+    ]
+    assert [(f["start"][11:16], f["end"][11:16], f["available_quantity"]) for f in body["free"]] == [
+        ("09:00", "10:00", 40),
+        ("10:00", "11:00", 10),
+        ("12:00", "13:00", 30),
+        ("13:00", "14:00", 40),
+    ]
+
+
+def test_busy_across_the_autumn_change_keeps_its_offsets(api):
+    room = ResourceFactory()
+    # 01:00–04:00 Berlin on 25 October 2026: four real hours, the offset changes inside.
+    BookingFactory(resource=room, start=berlin(2026, 10, 25, 1), end=berlin(2026, 10, 25, 4))
+
+    body = api.get(url(room), {"start": "2026-10-25T00:00", "end": "2026-10-25T06:00"}).json()
+
+    assert body["busy"] == [
+        {"start": "2026-10-25T01:00:00+02:00", "end": "2026-10-25T04:00:00+01:00", "quantity": 1}
+    ]

@@ -24,6 +24,13 @@ IMPLEMENTED = {
     "/api/v1/resources/{id}/closures/": {"get", "post"},
     "/api/v1/resources/{id}/closures/{closure_id}/": {"delete"},
     "/api/v1/resources/{id}/availability/": {"get"},
+    "/api/v1/bookings/": {"get", "post"},
+    "/api/v1/bookings/{id}/": {"get"},
+    "/api/v1/bookings/{id}/approve/": {"post"},
+    "/api/v1/bookings/{id}/decline/": {"post"},
+    "/api/v1/bookings/{id}/cancel/": {"post"},
+    "/api/v1/bookings/{id}/check-out/": {"post"},
+    "/api/v1/bookings/{id}/return/": {"post"},
 }
 # Operations anyone may call; every other one documents 401 and 403 (or, for the token, 401).
 PUBLIC = {
@@ -98,6 +105,13 @@ def test_public_operations_do_not_require_a_login(schema):
     for path, method, operation in operations(schema):
         if (path, method) in PUBLIC:
             assert {} in operation.get("security", [{}]), f"{method.upper()} {path}"
+
+
+def test_booking_request_documents_the_conflict(schema):
+    responses = schema["paths"]["/api/v1/bookings/"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "409"} <= set(responses)
+    conflict = responses["409"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][conflict]["properties"]) == {"detail", "conflicts"}
 
 
 def test_token_authentication_is_described(schema):
