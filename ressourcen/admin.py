@@ -16,7 +16,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from konten.admin import CoordinatorAdmin
-from ressourcen.models import Closure, Feature, OpeningHours, Resource, ResourcePhoto, Weekday
+from ressourcen.models import POLICY_FIELDS, Closure, Feature, OpeningHours, Resource, ResourcePhoto, Weekday
 
 # The services keep these checks private; they are the one place that knows the per-kind rules and
 # which uploads count as photos, and the admin must apply the same ones rather than a copy that drifts.
@@ -153,19 +153,7 @@ class ResourceAdmin(CoordinatorAdmin):
         ),
         (
             _("Booking policy"),
-            {
-                "fields": (
-                    "audience",
-                    "requires_approval",
-                    "lead_time_hours",
-                    "max_advance_days",
-                    "min_duration_minutes",
-                    "max_duration_minutes",
-                    "buffer_before_minutes",
-                    "buffer_after_minutes",
-                    "quota_hours_per_month",
-                )
-            },
+            {"fields": POLICY_FIELDS},
         ),
         (_("Dates"), {"fields": ("created", "updated")}),
     )

@@ -40,7 +40,7 @@ from buchungen import selectors as booking_selectors
 from konten.api import OPTIONAL_AUTH, OrganisationRefSerializer, RulesActionPermission, error_responses
 from konten.models import Organisation, User
 from ressourcen import selectors, services
-from ressourcen.models import Closure, Feature, OpeningHours, Resource, ResourcePhoto
+from ressourcen.models import POLICY_FIELDS, Closure, Feature, OpeningHours, Resource, ResourcePhoto
 
 # An availability answer is computed day by day; two months cover any calendar view.
 AVAILABILITY_MAX_DAYS = 62
@@ -246,16 +246,7 @@ class ResourceSerializer(serializers.ModelSerializer):
             "floor",
             "directions",
             "photos",
-            # Booking policy
-            "audience",
-            "requires_approval",
-            "lead_time_hours",
-            "max_advance_days",
-            "min_duration_minutes",
-            "max_duration_minutes",
-            "buffer_before_minutes",
-            "buffer_after_minutes",
-            "quota_hours_per_month",
+            *POLICY_FIELDS,
             "is_active",
             "opening_hours",
             "page_url",

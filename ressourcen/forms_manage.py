@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from konten.models import Organisation, User
 from ressourcen import csv_import
-from ressourcen.models import Feature, Resource, Weekday
+from ressourcen.models import POLICY_FIELDS, Feature, Resource, Weekday
 from ressourcen.selectors import local_zone
 from ressourcen.services import SKILL_HOLDER_FIELDS
 
@@ -28,17 +28,6 @@ KIND_DETAIL_FIELDS = {
     Resource.Kind.EQUIPMENT: ("quantity", "condition", "replacement_value", "deposit_note", "pickup_place"),
     Resource.Kind.SKILL: ("holder", "languages", "max_hours_per_month"),
 }
-POLICY_FIELDS = (
-    "audience",
-    "requires_approval",
-    "lead_time_hours",
-    "max_advance_days",
-    "min_duration_minutes",
-    "max_duration_minutes",
-    "buffer_before_minutes",
-    "buffer_after_minutes",
-    "quota_hours_per_month",
-)
 KIND_DETAIL_LEGENDS = {
     Resource.Kind.ROOM: _("Room details"),
     Resource.Kind.EQUIPMENT: _("Equipment details"),

@@ -57,6 +57,20 @@ class Feature(models.Model):
         return self.name
 
 
+# The booking policy a resource carries; forms, admin and API list these fields in this order.
+POLICY_FIELDS = (
+    "audience",
+    "requires_approval",
+    "lead_time_hours",
+    "max_advance_days",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "quota_hours_per_month",
+)
+
+
 class ResourceQuerySet(models.QuerySet["Resource"]):
     def active(self) -> "ResourceQuerySet":
         return self.filter(is_active=True)
