@@ -23,6 +23,7 @@ from buchungen.errors import BookingConflict
 from buchungen.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingTransition
 from buchungen.selectors import booking_conflicts
 from konten.models import Organisation, User
+from konten.services import require_perm
 from ressourcen.models import Resource
 from ressourcen.selectors import covers, local_zone, resource_bookable_intervals
 
@@ -51,11 +52,6 @@ QUOTA_STATUSES = (*ACTIVE_STATUSES, S.RETURNED, S.COMPLETED, S.NO_SHOW)
 # SQLSTATE of an exclusion constraint violation (PostgreSQL).
 EXCLUSION_VIOLATION = "23P01"
 MAX_PURPOSE_LENGTH = Booking._meta.get_field("purpose").max_length
-
-
-def _require(user: User, perm: str, obj: Any = None) -> None:
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied(_("You are not allowed to do this."))
 
 
 def _check_aware(*moments: datetime) -> None:
@@ -322,7 +318,7 @@ def _booking_request(
         raise ValidationError({"end": _("The end must be after the start.")})
     _check_audience(resource, organisation)
     if organisation is not None:
-        _require(actor, "buchungen.book_for_organisation", organisation)
+        require_perm(actor, "buchungen.book_for_organisation", organisation)
     if not resource.is_active:
         raise ValidationError({"resource": _("This resource cannot be booked at the moment.")})
     errors = _policy_errors(
@@ -420,7 +416,7 @@ def booking_approve(*, actor: User, booking: Booking, comment: str = "") -> Book
     coordinator only looks). Locks the booking row; a booking that is not ``requested`` is a
     ValidationError. No conflict check: a request already holds its slot."""
     booking = _lock_booking(booking)
-    _require(actor, "buchungen.approve_booking", booking)
+    require_perm(actor, "buchungen.approve_booking", booking)
     return _move(booking, to_status=S.CONFIRMED, actor=actor, comment=comment)
 
 
@@ -429,7 +425,7 @@ def booking_decline(*, actor: User, booking: Booking, comment: str) -> Booking:
     """Decline a request with a reason the borrower reads (required: ValidationError on ``comment``).
     Same people as ``booking_approve``; locks the booking row."""
     booking = _lock_booking(booking)
-    _require(actor, "buchungen.approve_booking", booking)
+    require_perm(actor, "buchungen.approve_booking", booking)
     if not comment.strip():
         raise ValidationError({"comment": _("Please give a reason; the borrower reads it.")})
     return _move(booking, to_status=S.DECLINED, actor=actor, comment=comment)
@@ -443,7 +439,7 @@ def booking_cancel(
     the borrowing organisation, the owner's managers and (for a skill) its holder. Locks the booking
     row; frees the slot at once (cancelled bookings are not active)."""
     booking = _lock_booking(booking)
-    _require(actor, "buchungen.cancel_booking", booking)
+    require_perm(actor, "buchungen.cancel_booking", booking)
     if booking.end <= (now or timezone.now()) and booking.status in (S.REQUESTED, S.CONFIRMED):
         raise ValidationError(_("This booking has already ended and cannot be cancelled."))
     return _move(booking, to_status=S.CANCELLED, actor=actor, comment=comment)
@@ -454,7 +450,7 @@ def booking_check_out(*, actor: User, booking: Booking, comment: str = "") -> Bo
     """Hand over a room's key or the equipment (managers of the owning organisation). ``comment``
     notes the condition at hand-over. Skills are not handed over. Locks the booking row."""
     booking = _lock_booking(booking)
-    _require(actor, "buchungen.handover_booking", booking)
+    require_perm(actor, "buchungen.handover_booking", booking)
     if booking.resource.kind == Resource.Kind.SKILL:
         raise ValidationError(_("A skill is not handed over."))
     return _move(booking, to_status=S.CHECKED_OUT, actor=actor, comment=comment)
@@ -465,7 +461,7 @@ def booking_return(*, actor: User, booking: Booking, comment: str = "") -> Booki
     """Take back what was handed over (managers of the owning organisation); ``comment`` records the
     condition and any damage. Locks the booking row; the units are free again from now on."""
     booking = _lock_booking(booking)
-    _require(actor, "buchungen.handover_booking", booking)
+    require_perm(actor, "buchungen.handover_booking", booking)
     return _move(booking, to_status=S.RETURNED, actor=actor, comment=comment)
 
 

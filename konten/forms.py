@@ -6,6 +6,17 @@ from django.utils.translation import gettext_lazy as _
 from konten.models import AccessibilityFeedback, Membership, Organisation, User
 
 
+def form_apply_errors(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on ``form``: on the field it names (``field_map`` renames service
+    fields to form fields), otherwise at the top. Pages of every app use this."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        target = (field_map or {}).get(name, name)
+        form.add_error(target if target in form.fields else None, errors)
+
+
 class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form (allauth calls ``signup`` after creating the user)."""
 

@@ -27,7 +27,10 @@ from konten.models import (
 )
 
 
-def _require(user: User, perm: str, obj: Any = None) -> None:
+def require_perm(user: User, perm: str, obj: Any = None) -> None:
+    """Raise PermissionDenied unless ``user`` has ``perm`` (konten/rules.py and the apps' rules) on ``obj``.
+
+    Every service of every app checks through this, so the message and the rule lookup are one."""
     if not user.has_perm(perm, obj):
         raise PermissionDenied(_("You are not allowed to do this."))
 
@@ -47,7 +50,7 @@ def _lock_organisation(organisation: Organisation) -> Organisation:
 @transaction.atomic
 def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
     """Create an organisation (coordinator only). ``data`` holds model field values."""
-    _require(actor, "konten.add_organisation")
+    require_perm(actor, "konten.add_organisation")
     organisation = Organisation(**data)
     organisation.full_clean()
     organisation.save()
@@ -57,7 +60,7 @@ def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
 @transaction.atomic
 def organisation_update(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     """Change an organisation's public data (its managers and the coordinator)."""
-    _require(actor, "konten.change_organisation", organisation)
+    require_perm(actor, "konten.change_organisation", organisation)
     organisation = _lock_organisation(organisation)
     for field, value in data.items():
         setattr(organisation, field, value)
@@ -79,7 +82,7 @@ def invitation_create(
     organisation is not invited again. An earlier pending invitation for the same address is revoked,
     so only the newest link works. The e-mail is queued after commit.
     """
-    _require(actor, "konten.manage_organisation_members", organisation)
+    require_perm(actor, "konten.manage_organisation_members", organisation)
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
@@ -149,7 +152,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
     """Withdraw a pending invitation (managers of its organisation, the coordinator)."""
-    _require(actor, "konten.manage_organisation_members", invitation.organisation)
+    require_perm(actor, "konten.manage_organisation_members", invitation.organisation)
     Invitation.objects.pending().filter(pk=invitation.pk).update(revoked_at=timezone.now())
 
 
@@ -168,7 +171,7 @@ def _other_managers(membership: Membership) -> bool:
 @transaction.atomic
 def membership_set_role(*, actor: User, membership: Membership, role: str) -> Membership:
     """Promote to manager or demote to member. The last manager can never be demoted."""
-    _require(actor, "konten.manage_organisation_members", membership.organisation)
+    require_perm(actor, "konten.manage_organisation_members", membership.organisation)
     if role not in Membership.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     _lock_organisation(membership.organisation)
@@ -197,7 +200,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     The last manager can never be removed: an organisation always keeps someone who manages it.
     """
     if actor.pk != membership.user_id:
-        _require(actor, "konten.manage_organisation_members", membership.organisation)
+        require_perm(actor, "konten.manage_organisation_members", membership.organisation)
     _lock_organisation(membership.organisation)
     membership = Membership.objects.select_related("user", "organisation").get(pk=membership.pk)
     if membership.role == Membership.Role.MANAGER and not _other_managers(membership):

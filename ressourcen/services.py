@@ -19,21 +19,12 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from konten.models import Membership, Organisation, User
+from konten.services import require_perm
 from ressourcen.models import Closure, Feature, OpeningHours, Resource, ResourcePhoto, Weekday
 
 # What the holder of a skill may change on their own offer; everything else is the managers' call.
 SKILL_HOLDER_FIELDS = frozenset({"description", "languages", "max_hours_per_month", "directions"})
-KIND_FIELDS = {
-    Resource.Kind.ROOM: {"capacity", "capacity_standing", "area_m2"},
-    Resource.Kind.EQUIPMENT: {"condition", "replacement_value", "deposit_note", "pickup_place"},
-    Resource.Kind.SKILL: {"holder", "languages", "max_hours_per_month"},
-}
 NOT_WRITABLE = frozenset({"id", "pk", "organisation", "organisation_id", "created", "updated", "features"})
-
-
-def _require(user: User, perm: str, obj: Any = None) -> None:
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied(_("You are not allowed to do this."))
 
 
 def _lock(resource: Resource) -> Resource:
@@ -133,7 +124,7 @@ def resource_create(
     features: Sequence[Feature] | None = None,
 ) -> Resource:
     """Create a resource of ``organisation`` (its managers, the coordinator)."""
-    _require(actor, "ressourcen.add_resource", organisation)
+    require_perm(actor, "ressourcen.add_resource", organisation)
     resource = Resource(organisation=organisation)
     _apply(resource, data)
     if not resource.slug:
@@ -151,7 +142,7 @@ def resource_update(
 ) -> Resource:
     """Change a resource. Managers change everything; a skill's holder only ``SKILL_HOLDER_FIELDS``."""
     if not actor.has_perm("ressourcen.change_resource", resource):
-        _require(actor, "ressourcen.change_own_skill", resource)
+        require_perm(actor, "ressourcen.change_own_skill", resource)
         beyond = sorted(set(data) - SKILL_HOLDER_FIELDS)
         if beyond or features is not None:
             raise PermissionDenied(_("As the holder you can change the description, languages and hours."))
@@ -165,7 +156,7 @@ def resource_update(
 @transaction.atomic
 def resource_set_active(*, actor: User, resource: Resource, active: bool) -> Resource:
     """Hide a resource from the catalogue (or show it again). Nothing is deleted: history stays."""
-    _require(actor, "ressourcen.change_resource", resource)
+    require_perm(actor, "ressourcen.change_resource", resource)
     resource = _lock(resource)
     resource.is_active = active
     resource.save(update_fields=["is_active", "updated"])
@@ -189,7 +180,7 @@ def opening_hours_replace(
     Ranges of one weekday must not overlap; an end of 00:00 means midnight. An empty list means "no
     fixed hours: bookable any time". All or nothing.
     """
-    _require(actor, "ressourcen.change_own_skill", resource)
+    require_perm(actor, "ressourcen.change_own_skill", resource)
     errors: list[str] = []
     by_day: dict[int, list[tuple[int, int]]] = {}
     for weekday, start, end in ranges:
@@ -236,7 +227,7 @@ def closure_create(
     """Close one resource, or every resource of the organisation when ``resource`` is None."""
     if resource is not None and resource.organisation_id != organisation.pk:
         raise ValidationError({"resource": _("The resource belongs to another organisation.")})
-    _require(actor, "ressourcen.manage_closures", organisation)
+    require_perm(actor, "ressourcen.manage_closures", organisation)
     closure = Closure(
         organisation=organisation, resource=resource, start=start, end=end, reason=reason.strip()
     )
@@ -249,7 +240,7 @@ def closure_create(
 
 @transaction.atomic
 def closure_delete(*, actor: User, closure: Closure) -> None:
-    _require(actor, "ressourcen.manage_closures", closure.organisation)
+    require_perm(actor, "ressourcen.manage_closures", closure.organisation)
     closure.delete()
 
 
@@ -287,7 +278,7 @@ def photo_add(*, actor: User, resource: Resource, image, alt_text: str) -> Resou
     """Add a photo (managers). The alternative text is required (and checked by the database too); the
     file must be a real JPEG/PNG/GIF/WebP picture within ``settings.MAX_IMAGE_UPLOAD_BYTES``. Pages and API
     both come through here, so the check is made here once."""
-    _require(actor, "ressourcen.change_resource", resource)
+    require_perm(actor, "ressourcen.change_resource", resource)
     errors: dict[str, list[ValidationError]] = {}
     if not (alt_text or "").strip():
         errors["alt_text"] = [ValidationError(_("Please describe the photo for people who cannot see it."))]
@@ -306,7 +297,7 @@ def photo_add(*, actor: User, resource: Resource, image, alt_text: str) -> Resou
 
 @transaction.atomic
 def photo_delete(*, actor: User, photo: ResourcePhoto) -> None:
-    _require(actor, "ressourcen.change_resource", photo.resource)
+    require_perm(actor, "ressourcen.change_resource", photo.resource)
     photo.image.delete(save=False)
     photo.delete()
 
@@ -369,7 +360,7 @@ def resources_import_csv(
     resources of a dry run are unsaved previews (their features are in ``ImportRow.features``, not in the
     database). Up to 2,000 rows take seconds, so there is no progress display and no background task.
     """
-    _require(actor, "ressourcen.add_resource", organisation)
+    require_perm(actor, "ressourcen.add_resource", organisation)
     created: list[tuple[ImportRow, Resource]] = []
     problems: list[ImportProblem] = []
     with transaction.atomic():

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from konten import selectors, services
 from konten.adapters import PENDING_INVITATION_SESSION_KEY
-from konten.forms import InvitationForm, OrganisationForm, RoleForm
+from konten.forms import InvitationForm, OrganisationForm, RoleForm, form_apply_errors
 from konten.models import Invitation, Membership, Organisation
 
 
@@ -19,14 +19,6 @@ def _organisation_for(user, slug: str, perm: str) -> Organisation:
     if not user.has_perm(perm, organisation):
         raise PermissionDenied
     return organisation
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def organisation_list(request):
@@ -61,7 +53,7 @@ def organisation_create(request):
         try:
             organisation = services.organisation_create(actor=request.user, data=form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_apply_errors(form, error)
         else:
             messages.success(request, _("The organisation has been created."))
             return redirect("konten:organisation_members", slug=organisation.slug)
@@ -80,7 +72,7 @@ def organisation_edit(request, slug: str):
                 actor=request.user, organisation=organisation, data=data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_apply_errors(form, error)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect(organisation)
@@ -107,7 +99,7 @@ def organisation_members(request, slug: str):
                     role=form.cleaned_data["role"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                form_apply_errors(form, error)
             else:
                 messages.success(
                     request,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from konten.forms import form_apply_errors
 from konten.models import Organisation
 from ressourcen import services
 from ressourcen.forms_manage import (
@@ -36,16 +37,6 @@ def resource_for(user, slug: str, perm: str) -> Resource:
     if not user.has_perm(perm, resource):
         raise PermissionDenied
     return resource
-
-
-def apply_errors(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Put a service's errors on the form: on the field they name, otherwise at the top."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        target = (field_map or {}).get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def _posted_id(request, name: str) -> int:
@@ -104,7 +95,7 @@ def resource_create(request, org_slug: str):
                 features=form.service_features(),
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_apply_errors(form, error)
         else:
             messages.success(
                 request,
@@ -137,7 +128,7 @@ def resource_edit(request, slug: str):
                 features=form.service_features(),
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            form_apply_errors(form, error)
         else:
             messages.success(request, _("Your changes have been saved."))
             if holder_only:
@@ -221,7 +212,7 @@ def closures_edit(request, org_slug: str):
                     resource=form.cleaned_data["resource"],
                 )
             except ValidationError as error:
-                apply_errors(form, error, ClosureForm.SERVICE_FIELDS)
+                form_apply_errors(form, error, ClosureForm.SERVICE_FIELDS)
             else:
                 messages.success(
                     request, _("The closure “%(reason)s” has been added.") % {"reason": closure.reason}
@@ -259,7 +250,7 @@ def photos_edit(request, slug: str):
                     alt_text=form.cleaned_data["alt_text"],
                 )
             except ValidationError as error:
-                apply_errors(form, error)
+                form_apply_errors(form, error)
             else:
                 messages.success(request, _("The photo has been added."))
                 return redirect("ressourcen:photos_edit", slug=resource.slug)
