@@ -91,6 +91,33 @@ class Booking(models.Model):
     # Copied from the resource (rooms and skills are exclusive, equipment is not): the exclusion
     # constraint can only look at the booking's own row.
     exclusive = models.BooleanField(_("exclusive"), default=True)
+    # A booking made as part of a bundle (room + projector + technician) or of a series of dates.
+    request = models.ForeignKey(
+        "BookingRequest",
+        verbose_name=_("request"),
+        on_delete=models.PROTECT,
+        related_name="items",
+        null=True,
+        blank=True,
+    )
+    series = models.ForeignKey(
+        "BookingSeries",
+        verbose_name=_("series"),
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        null=True,
+        blank=True,
+    )
+    # Handover (check-out and return): the transitions record when and by whom; these the rest.
+    handed_over_to = models.CharField(
+        _("handed over to"),
+        max_length=200,
+        blank=True,
+        help_text=_("The person who received the key or the equipment."),
+    )
+    damage_report = models.TextField(
+        _("damage report"), blank=True, help_text=_("Damage or missing parts noticed at the return.")
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -106,6 +133,8 @@ class Booking(models.Model):
             models.Index(fields=["resource", "blocked_start"], name="booking_resource_blocked"),
             # The sweeps (expire requests, complete past bookings) and the managers' inbox.
             models.Index(fields=["status"], name="booking_status"),
+            # "My bookings" and the borrower's lists.
+            models.Index(fields=["booked_by", "start"], name="booking_booked_by_start"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -168,3 +197,168 @@ class BookingTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '–'} → {self.to_status}"
+
+
+class BookingRequest(models.Model):
+    """Several bookings made together — a room, a projector and a technician, possibly from three
+    organisations — checked all or nothing. Each owner decides on its own part (its booking); the
+    borrower sees one request with the state of every part. The request has no status of its own:
+    it is what its parts are."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="booking_requests",
+        null=True,
+        blank=True,
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="booking_requests",
+    )
+    purpose = models.CharField(_("purpose"), max_length=500, blank=True)
+    participants = models.PositiveIntegerField(_("expected participants"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("booking request")
+        verbose_name_plural = _("booking requests")
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.purpose}".strip()
+
+
+class BookingSeries(models.Model):
+    """Recurring dates of one resource: an RFC 5545 rule expanded in Berlin wall-clock time, so a weekly
+    18:00 booking stays at 18:00 across the clock changes. Each date is an ordinary Booking (same
+    rules, same guarantees); the series keeps the rule and the first date it was expanded from."""
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.PROTECT, related_name="booking_series"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="booking_series",
+        null=True,
+        blank=True,
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="booking_series",
+    )
+    rrule = models.CharField(
+        _("recurrence rule"), max_length=500, help_text=_("RFC 5545, e.g. FREQ=WEEKLY;COUNT=10")
+    )
+    first_start = models.DateTimeField(_("first start"))
+    first_end = models.DateTimeField(_("first end"))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    purpose = models.CharField(_("purpose"), max_length=500, blank=True)
+    participants = models.PositiveIntegerField(_("expected participants"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("booking series")
+        verbose_name_plural = _("booking series")
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.rrule}"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", pgettext_lazy("waitlist status", "Waiting")
+    OFFERED = "offered", pgettext_lazy("waitlist status", "Offered")
+    BOOKED = "booked", pgettext_lazy("waitlist status", "Booked")
+    LAPSED = "lapsed", pgettext_lazy("waitlist status", "Lapsed")
+    WITHDRAWN = "withdrawn", pgettext_lazy("waitlist status", "Withdrawn")
+
+
+class WaitlistEntry(models.Model):
+    """Someone waiting for a taken slot. When the slot frees up, the oldest eligible entry is offered it
+    (status ``offered`` until ``offer_expires``); accepting books it through the ordinary service."""
+
+    Status = WaitlistStatus
+
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        null=True,
+        blank=True,
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    purpose = models.CharField(_("purpose"), max_length=500, blank=True)
+    participants = models.PositiveIntegerField(_("expected participants"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+    offer_expires = models.DateTimeField(_("offer expires"), null=True, blank=True)
+    booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("booking"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["resource", "status", "start"], name="waitlist_resource_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="waitlist_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        start = timezone.localtime(self.start)
+        return f"{self.resource} {start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class CalendarFeed(models.Model):
+    """A person's secret iCalendar feed address. Only a hash of the token is stored (like invitations);
+    revoking deletes the row, issuing a new one replaces it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

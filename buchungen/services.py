@@ -10,6 +10,8 @@ is ``BEGIN IMMEDIATE`` (settings), which serialises all writers anyway. On Postg
 constraint (migration 0002) is the last guard for rooms and skills, should a write ever bypass the lock.
 """
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from buchungen.errors import BookingConflict
-from buchungen.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingTransition
+from buchungen.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingRequest,
+    BookingSeries,
+    BookingStatus,
+    BookingTransition,
+)
 from buchungen.selectors import booking_conflicts
 from konten.models import Organisation, User
 from konten.services import require_perm
@@ -219,10 +228,8 @@ class _Overlap(Exception):
 def _insert(booking: Booking) -> None:
     """Write the booking; on PostgreSQL signal the exclusion constraint's refusal as ``_Overlap``.
 
-    The service lock makes that refusal unreachable for writes that come through here; the constraint
-    guards against those that do not (a future service forgetting the lock, a manual repair). No
-    savepoint: the error leaves the transaction unusable, so nothing more is asked inside it — the
-    signal makes ``booking_request`` roll its transaction back and read the conflicts afterwards.
+    No savepoint: the error leaves the transaction unusable, so nothing more is asked inside it — the
+    signal makes ``exclusion_guard`` roll the transaction back and read the conflicts afterwards.
     """
     try:
         booking.save()
@@ -247,13 +254,13 @@ def booking_request(
     """Book ``quantity`` units of ``resource`` for ``[start, end)`` (aware datetimes) on behalf of
     ``organisation`` (or of ``actor`` alone where the policy is public).
 
-    Checks, in this order, before taking any lock:
+    Checks, in this order, before taking any lock (``request_check``):
       end after start → who may book (audience: own organisation only / network / public) → ``actor``
       is a member of ``organisation`` (else ``PermissionDenied``) → resource active → duration within
       min/max, start not before now + lead time and not beyond the maximum advance, quantity (1 for
       rooms and skills, at most the stock), purpose length (all reported together) → the interval
       lies within the bookable time (opening hours minus closures; buffers may reach outside).
-    Then locks the resource row and checks, under the lock:
+    Then locks the resource row and checks, under the lock (``request_place``):
       the organisation's monthly quota (Berlin calendar months, true hours) → conflicts with active
       bookings whose blocked interval overlaps this one's (interval widened by the resource's
       buffers): rooms and skills any overlap; equipment the peak of units in use plus ``quantity``
@@ -262,23 +269,46 @@ def booking_request(
     and its first ``BookingTransition``. Rule violations raise ``ValidationError`` keyed by field and
     write nothing. ``now`` defaults to the current time (tests pass a fixed clock).
 
-    One transaction (``transaction.atomic``, opened inside so that a refusal by PostgreSQL's exclusion
-    constraint — the last guard — can be answered with a ``BookingConflict`` naming the taken time,
-    read after the failed transaction has been rolled back).
+    One transaction (``transaction.atomic``, opened inside ``exclusion_guard`` so that a refusal by
+    PostgreSQL's exclusion constraint — the last guard — can be answered with a ``BookingConflict``
+    naming the taken time, read after the failed transaction has been rolled back).
+    """
+    with exclusion_guard(), transaction.atomic():
+        start, end = request_check(
+            actor=actor,
+            resource=resource,
+            start=start,
+            end=end,
+            quantity=quantity,
+            organisation=organisation,
+            purpose=purpose,
+            participants=participants,
+            now=now,
+        )
+        locked = lock_resources([resource])[resource.pk]
+        return request_place(
+            actor=actor,
+            resource=locked,
+            start=start,
+            end=end,
+            quantity=quantity,
+            organisation=organisation,
+            purpose=purpose,
+            participants=participants,
+        )
+
+
+@contextmanager
+def exclusion_guard() -> Iterator[None]:
+    """Turn a refusal by PostgreSQL's exclusion constraint into a ``BookingConflict``.
+
+    Wrap it *around* the ``transaction.atomic()`` block: the refusal leaves the transaction unusable, so
+    the taken time is read after it has been rolled back. The service lock makes the refusal
+    unreachable for writes that come through ``request_place``; the constraint guards against those
+    that do not (a future service forgetting the lock, a manual repair).
     """
     try:
-        with transaction.atomic():
-            return _booking_request(
-                actor=actor,
-                resource=resource,
-                start=start,
-                end=end,
-                quantity=quantity,
-                organisation=organisation,
-                purpose=purpose,
-                participants=participants,
-                now=now,
-            )
+        yield
     except _Overlap as overlap:
         refused = overlap.booking
         conflicts = booking_conflicts(
@@ -294,7 +324,7 @@ def booking_request(
         ) from overlap.__cause__
 
 
-def _booking_request(
+def request_check(
     *,
     actor: User,
     resource: Resource,
@@ -304,9 +334,11 @@ def _booking_request(
     organisation: Organisation | None,
     purpose: str,
     participants: int | None,
-    now: datetime | None,
-) -> Booking:
-    """``booking_request`` inside its transaction."""
+    now: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """Every rule of a request that needs no lock (see ``booking_request``); returns ``start`` and
+    ``end`` in UTC. Raises ``PermissionDenied`` or a ``ValidationError`` keyed by field; writes nothing.
+    Series and bundles call it once per date or item, then ``lock_resources`` and ``request_place``."""
     _check_aware(start, end)
     # To UTC first: Python subtracts and compares two datetimes of the *same* zone by their wall-clock
     # reading, so Berlin 01:00–04:00 on the night of the spring change would count as 3 hours, not 2.
@@ -337,40 +369,75 @@ def _booking_request(
         raise ValidationError(
             {"start": _("The resource is closed during part of this time (opening hours or a closure).")}
         )
+    return start, end
 
-    # Lock, then check, then write: from here on no other request for this resource can read or write
-    # its bookings until this transaction ends, so what we see taken is what is taken.
-    # ``of=self``: only the resource row is locked, not its organisation (loaded for the answer).
-    locked = (
-        Resource.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=resource.pk)
-    )
-    _check_quota(resource=locked, organisation=organisation, start=start, end=end)
-    blocked_start = start - timedelta(minutes=locked.buffer_before_minutes)
-    blocked_end = end + timedelta(minutes=locked.buffer_after_minutes)
-    conflicts = booking_conflicts(
-        exclusive=locked.is_exclusive,
-        capacity=locked.quantity,
+
+def lock_resources(resources: Iterable[Resource]) -> dict[int, Resource]:
+    """Lock the resources' rows (inside a transaction), in primary-key order so that two bundles naming
+    the same resources cannot deadlock. From here on no other request for these resources can read or
+    write their bookings until the transaction ends, so what is seen taken is what is taken.
+    ``of=self``: only the resource rows are locked, not their organisations (loaded for the answer)."""
+    pks = sorted({resource.pk for resource in resources})
+    return {
+        locked.pk: locked
+        for locked in Resource.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(pk__in=pks)
+        .order_by("pk")
+    }
+
+
+def request_conflicts(
+    *, resource: Resource, start: datetime, end: datetime, quantity: int
+) -> list[tuple[datetime, datetime]]:
+    """What is taken of ``resource`` (locked) during ``[start, end)`` widened by its buffers, as
+    intervals without names; empty when ``quantity`` units fit."""
+    blocked_start = start - timedelta(minutes=resource.buffer_before_minutes)
+    blocked_end = end + timedelta(minutes=resource.buffer_after_minutes)
+    return booking_conflicts(
+        exclusive=resource.is_exclusive,
+        capacity=resource.quantity,
         blocked_start=blocked_start,
         blocked_end=blocked_end,
         quantity=quantity,
-        bookings=_taken(locked, blocked_start, blocked_end),
+        bookings=_taken(resource, blocked_start, blocked_end),
     )
+
+
+def request_place(
+    *,
+    actor: User,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    quantity: int,
+    organisation: Organisation | None,
+    purpose: str,
+    participants: int | None,
+    request: BookingRequest | None = None,
+    series: BookingSeries | None = None,
+) -> Booking:
+    """Under the lock of ``resource`` (from ``lock_resources``) and after ``request_check``: the quota,
+    the conflicts (``BookingConflict``), then the write of the booking and its first step."""
+    _check_quota(resource=resource, organisation=organisation, start=start, end=end)
+    conflicts = request_conflicts(resource=resource, start=start, end=end, quantity=quantity)
     if conflicts:
         raise BookingConflict(conflicts)
-
     booking = Booking(
-        resource=locked,
+        resource=resource,
         organisation=organisation,
         booked_by=actor,
         start=start,
         end=end,
-        blocked_start=blocked_start,
-        blocked_end=blocked_end,
+        blocked_start=start - timedelta(minutes=resource.buffer_before_minutes),
+        blocked_end=end + timedelta(minutes=resource.buffer_after_minutes),
         quantity=quantity,
         purpose=purpose.strip(),
         participants=participants,
-        status=S.REQUESTED if locked.requires_approval else S.CONFIRMED,
-        exclusive=locked.is_exclusive,
+        status=S.REQUESTED if resource.requires_approval else S.CONFIRMED,
+        exclusive=resource.is_exclusive,
+        request=request,
+        series=series,
     )
     _insert(booking)
     BookingTransition.objects.create(booking=booking, from_status="", to_status=booking.status, actor=actor)
