@@ -473,8 +473,21 @@ def _move(booking: Booking, *, to_status: str, actor: User | None, comment: str 
     BookingTransition.objects.create(
         booking=booking, from_status=from_status, to_status=to_status, actor=actor, comment=comment.strip()
     )
+    if from_status in ACTIVE_STATUSES and to_status not in ACTIVE_STATUSES:
+        _freed(booking)
     # Notifications (next issue): queue the message for this step here with transaction.on_commit.
     return booking
+
+
+def _freed(booking: Booking) -> None:
+    """A booking stopped holding its slot (cancelled, declined, expired, returned): offer the freed time
+    to the waitlist, in the same transaction. A return frees only what is left of the booking."""
+    # Imported here: the waitlist books through this module (accepting an offer is a booking request).
+    from buchungen.waitlist import waitlist_offer_freed
+
+    start = max(booking.blocked_start, timezone.now())
+    if start < booking.blocked_end:
+        waitlist_offer_freed(resource=booking.resource, start=start, end=booking.blocked_end)
 
 
 @transaction.atomic
@@ -556,6 +569,9 @@ def _sweep(queryset: Any, *, from_status: str, to_status: str) -> int:
     BookingTransition.objects.bulk_create(
         BookingTransition(booking_id=pk, from_status=from_status, to_status=to_status, at=now) for pk in ids
     )
+    if from_status in ACTIVE_STATUSES and to_status not in ACTIVE_STATUSES:
+        for booking in Booking.objects.filter(pk__in=ids).select_related("resource"):
+            _freed(booking)
     return moved
 
 

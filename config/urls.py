@@ -10,6 +10,7 @@ from config.views import healthz
 urlpatterns = [
     path("", include("konten.urls")),
     path("", include("ressourcen.urls")),
+    path("", include("buchungen.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

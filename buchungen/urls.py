@@ -1,0 +1,12 @@
+from buchungen.views import borrower, bundles, feeds, owner, series, waitlist
+
+app_name = "buchungen"
+
+urlpatterns = [
+    *borrower.urlpatterns,
+    *owner.urlpatterns,
+    *series.urlpatterns,
+    *bundles.urlpatterns,
+    *waitlist.urlpatterns,
+    *feeds.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""See buchungen/views/__init__.py."""
+
+urlpatterns: list = []
