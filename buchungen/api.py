@@ -112,10 +112,19 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 
 class BookingDetailSerializer(BookingSerializer):
+    """Only for callers who may see the booking (the viewset's scoped queryset): the hand-over notes
+    name a person and describe damage."""
+
     transitions = TransitionSerializer(many=True, read_only=True)
+    handed_over_to = serializers.CharField(
+        read_only=True, help_text="Who received the key or the equipment (set at check-out)."
+    )
+    damage_report = serializers.CharField(
+        read_only=True, help_text="Damage or missing parts noticed at the return."
+    )
 
     class Meta(BookingSerializer.Meta):
-        fields = [*BookingSerializer.Meta.fields, "transitions"]
+        fields = [*BookingSerializer.Meta.fields, "handed_over_to", "damage_report", "transitions"]
         read_only_fields = fields
 
 
@@ -183,6 +192,36 @@ class DeclineSerializer(serializers.Serializer):
     )
 
 
+class CheckOutSerializer(CommentSerializer):
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="The condition at hand-over.",
+    )
+    handed_over_to = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="The person who received the key or the equipment.",
+    )
+
+
+class ReturnSerializer(CommentSerializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="The condition at return."
+    )
+    damage_report = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Damage or missing parts noticed at the return.",
+    )
+
+
 class BookingListQuerySerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # ``from`` is a Python keyword, so the fields cannot be class attributes.
@@ -224,6 +263,25 @@ def _with_transitions(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     return queryset.prefetch_related(
         Prefetch("transitions", queryset=BookingTransition.objects.select_related("actor"))
     )
+
+
+class ConflictAs409:
+    """Viewset mixin: a ``BookingConflict`` raised by a service answers 409 with the taken periods
+    (API.md: ``{"detail", "conflicts": [{start, end}]}``, never who). Override ``conflict_body`` to add
+    to it (the series add every date, the bundles the item of each period)."""
+
+    def conflict_body(self, exc: BookingConflict) -> dict[str, Any]:
+        return {
+            "detail": exc.message,
+            "conflicts": [
+                {"start": local_isoformat(start), "end": local_isoformat(end)} for start, end in exc.conflicts
+            ],
+        }
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, BookingConflict):
+            return Response(self.conflict_body(exc), status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)
 
 
 @extend_schema_view(
@@ -281,19 +339,29 @@ def _with_transitions(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     check_out=extend_schema(
         **_step_schema(
             "Hand over",
-            "Managers of the owning organisation; `comment` notes the condition. Not for skills. "
-            "`confirmed` → `checked_out`.",
+            "Managers of the owning organisation; `comment` notes the condition, `handed_over_to` who "
+            "received the key or the equipment. Not for skills. From one day before the start until the "
+            "end. `confirmed` → `checked_out`.",
+            request=CheckOutSerializer,
         )
     ),
     return_booking=extend_schema(
         **_step_schema(
             "Take back",
-            "Managers of the owning organisation; `comment` records condition and damage. "
-            "`checked_out` → `returned`.",
+            "Managers of the owning organisation; `comment` records the condition, `damage_report` "
+            "damage or missing parts. `checked_out` → `returned`.",
+            request=ReturnSerializer,
+        )
+    ),
+    no_show=extend_schema(
+        **_step_schema(
+            "Record a no-show",
+            "Managers of the owning organisation, once the booking has started; `comment` optional. "
+            "Any kind of resource. `confirmed` → `no_show`.",
         )
     ),
 )
-class BookingViewSet(GenericViewSet):
+class BookingViewSet(ConflictAs409, GenericViewSet):
     serializer_class = BookingSerializer
     # Every booking endpoint needs a login (401 without); the rules decide the rest.
     permission_classes = [IsAuthenticated, RulesActionPermission]
@@ -306,6 +374,7 @@ class BookingViewSet(GenericViewSet):
         "cancel": "buchungen.cancel_booking",
         "check_out": "buchungen.handover_booking",
         "return_booking": "buchungen.handover_booking",
+        "no_show": "buchungen.mark_no_show",
     }
     filter_backends: list = []
     http_method_names = ["get", "post", "head", "options"]
@@ -317,20 +386,6 @@ class BookingViewSet(GenericViewSet):
         if self.action == "retrieve":
             queryset = _with_transitions(queryset)
         return queryset
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, BookingConflict):
-            return Response(
-                {
-                    "detail": exc.message,
-                    "conflicts": [
-                        {"start": local_isoformat(start), "end": local_isoformat(end)}
-                        for start, end in exc.conflicts
-                    ],
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return super().handle_exception(exc)
 
     def list(self, request: Request) -> Response:
         query = BookingListQuerySerializer(data=request.query_params)
@@ -363,7 +418,8 @@ class BookingViewSet(GenericViewSet):
         booking = self.get_object()
         body = serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
-        service(actor=request.user, booking=booking, comment=body.validated_data["comment"])
+        # Each body serializer names exactly the service's keyword arguments besides actor and booking.
+        service(actor=request.user, booking=booking, **body.validated_data)
         # Read back through the scoped queryset: the answer shows what a GET would show.
         return Response(
             BookingDetailSerializer(_with_transitions(self.get_queryset()).get(pk=booking.pk)).data
@@ -383,8 +439,12 @@ class BookingViewSet(GenericViewSet):
 
     @action(detail=True, methods=["post"], url_path="check-out", url_name="check-out")
     def check_out(self, request: Request, pk: str) -> Response:
-        return self._step(request, services.booking_check_out)
+        return self._step(request, services.booking_check_out, CheckOutSerializer)
 
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_booking(self, request: Request, pk: str) -> Response:
-        return self._step(request, services.booking_return)
+        return self._step(request, services.booking_return, ReturnSerializer)
+
+    @action(detail=True, methods=["post"], url_path="no-show", url_name="no-show")
+    def no_show(self, request: Request, pk: str) -> Response:
+        return self._step(request, services.booking_no_show)

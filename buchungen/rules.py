@@ -53,3 +53,5 @@ rules.add_perm(
 rules.add_perm("buchungen.approve_booking", manages_booked_resource | holds_booked_skill)
 rules.add_perm("buchungen.cancel_booking", is_borrower | manages_booked_resource | holds_booked_skill)
 rules.add_perm("buchungen.handover_booking", manages_booked_resource)
+# Recording that nobody came is the owner's word about the borrower: its managers, as for hand-overs.
+rules.add_perm("buchungen.mark_no_show", manages_booked_resource)

@@ -42,7 +42,7 @@ S = BookingStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
     "": frozenset({S.REQUESTED, S.CONFIRMED}),
     S.REQUESTED: frozenset({S.CONFIRMED, S.DECLINED, S.EXPIRED, S.CANCELLED}),
-    # NO_SHOW has no service yet: the handover screen (next session) marks it after the start.
+    # NO_SHOW: booking_no_show, after the start (the handover screen offers it).
     S.CONFIRMED: frozenset({S.CANCELLED, S.CHECKED_OUT, S.COMPLETED, S.NO_SHOW}),
     S.CHECKED_OUT: frozenset({S.RETURNED}),
     S.DECLINED: frozenset(),
@@ -460,8 +460,11 @@ def _lock_booking(booking: Booking) -> Booking:
     )
 
 
-def _move(booking: Booking, *, to_status: str, actor: User | None, comment: str = "") -> Booking:
-    """Change the status along ``TRANSITIONS`` and record the step; anything else is a ValidationError."""
+def _move(
+    booking: Booking, *, to_status: str, actor: User | None, comment: str = "", fields: tuple[str, ...] = ()
+) -> Booking:
+    """Change the status along ``TRANSITIONS`` and record the step; anything else is a ValidationError.
+    ``fields``: further fields the caller set on ``booking``, saved in the same UPDATE."""
     if to_status not in TRANSITIONS[booking.status]:
         raise ValidationError(
             _("This booking is “%(current)s” and cannot become “%(new)s”.")
@@ -469,7 +472,7 @@ def _move(booking: Booking, *, to_status: str, actor: User | None, comment: str 
         )
     from_status = booking.status
     booking.status = to_status
-    booking.save(update_fields=["status", "updated"])
+    booking.save(update_fields=["status", "updated", *fields])
     BookingTransition.objects.create(
         booking=booking, from_status=from_status, to_status=to_status, actor=actor, comment=comment.strip()
     )
@@ -525,24 +528,94 @@ def booking_cancel(
     return _move(booking, to_status=S.CANCELLED, actor=actor, comment=comment)
 
 
+# How long before the start a room's key or the equipment may be handed over: the evening before an
+# early event, or Friday for a Saturday morning. Earlier hand-overs would take the thing out of the
+# owner's hands while other bookings may still need it.
+CHECK_OUT_EARLIEST = timedelta(days=1)
+HANDED_OVER_TO_MAX_LENGTH = Booking._meta.get_field("handed_over_to").max_length
+NOTE_MAX_LENGTH = 2000
+
+
+def _check_note_lengths(**notes: str) -> None:
+    """Free-text notes of the lifecycle steps, all at once, keyed by field."""
+    limits = {"handed_over_to": HANDED_OVER_TO_MAX_LENGTH}
+    errors = {
+        name: _("Please write at most %(count)d characters.") % {"count": limits.get(name, NOTE_MAX_LENGTH)}
+        for name, value in notes.items()
+        if len(value) > limits.get(name, NOTE_MAX_LENGTH)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
-def booking_check_out(*, actor: User, booking: Booking, comment: str = "") -> Booking:
-    """Hand over a room's key or the equipment (managers of the owning organisation). ``comment``
-    notes the condition at hand-over. Skills are not handed over. Locks the booking row."""
+def booking_check_out(
+    *,
+    actor: User,
+    booking: Booking,
+    comment: str = "",
+    handed_over_to: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Hand over a room's key or the equipment (managers of the owning organisation): ``confirmed`` →
+    ``checked_out``. ``comment`` notes the condition at hand-over (it is the step's comment);
+    ``handed_over_to`` names the person who received it (stored on the booking).
+
+    Locks the booking row. Skills are not handed over. Allowed from ``CHECK_OUT_EARLIEST`` (one day)
+    before the start until the end; outside that a ValidationError without a field, too long notes a
+    ValidationError on ``comment`` / ``handed_over_to``. ``now`` defaults to the current time."""
     booking = _lock_booking(booking)
     require_perm(actor, "buchungen.handover_booking", booking)
     if booking.resource.kind == Resource.Kind.SKILL:
         raise ValidationError(_("A skill is not handed over."))
-    return _move(booking, to_status=S.CHECKED_OUT, actor=actor, comment=comment)
+    handed_over_to = handed_over_to.strip()
+    _check_note_lengths(comment=comment, handed_over_to=handed_over_to)
+    if booking.status == S.CONFIRMED:
+        now = now or timezone.now()
+        if now < booking.start - CHECK_OUT_EARLIEST:
+            raise ValidationError(
+                _("It can be handed over from one day before the start, from %(moment)s.")
+                % {
+                    "moment": formats.date_format(
+                        (booking.start - CHECK_OUT_EARLIEST).astimezone(local_zone()), "DATETIME_FORMAT"
+                    )
+                }
+            )
+        if now >= booking.end:
+            raise ValidationError(_("This booking has already ended; it can no longer be handed over."))
+    booking.handed_over_to = handed_over_to
+    return _move(booking, to_status=S.CHECKED_OUT, actor=actor, comment=comment, fields=("handed_over_to",))
 
 
 @transaction.atomic
-def booking_return(*, actor: User, booking: Booking, comment: str = "") -> Booking:
-    """Take back what was handed over (managers of the owning organisation); ``comment`` records the
-    condition and any damage. Locks the booking row; the units are free again from now on."""
+def booking_return(*, actor: User, booking: Booking, comment: str = "", damage_report: str = "") -> Booking:
+    """Take back what was handed over (managers of the owning organisation): ``checked_out`` →
+    ``returned``, at any time (late returns are the point). ``comment`` records the condition (the
+    step's comment), ``damage_report`` damage or missing parts (stored on the booking). Locks the
+    booking row; the units are free again from now on (the rest of the blocked time goes to the
+    waitlist)."""
     booking = _lock_booking(booking)
     require_perm(actor, "buchungen.handover_booking", booking)
-    return _move(booking, to_status=S.RETURNED, actor=actor, comment=comment)
+    damage_report = damage_report.strip()
+    _check_note_lengths(comment=comment, damage_report=damage_report)
+    booking.damage_report = damage_report
+    return _move(booking, to_status=S.RETURNED, actor=actor, comment=comment, fields=("damage_report",))
+
+
+@transaction.atomic
+def booking_no_show(
+    *, actor: User, booking: Booking, comment: str = "", now: datetime | None = None
+) -> Booking:
+    """Record that nobody came (managers of the owning organisation): ``confirmed`` → ``no_show``, only
+    once the start has passed (before it, a ValidationError without a field). Any kind of resource.
+    Locks the booking row; what is left of the blocked time is offered to the waitlist. The hours
+    still count against the borrower's quota (``QUOTA_STATUSES``): the slot kept others out."""
+    booking = _lock_booking(booking)
+    require_perm(actor, "buchungen.mark_no_show", booking)
+    _check_note_lengths(comment=comment)
+    if booking.status == S.CONFIRMED and (now or timezone.now()) < booking.start:
+        raise ValidationError(_("A no-show can be recorded only once the booking has started."))
+    return _move(booking, to_status=S.NO_SHOW, actor=actor, comment=comment)
 
 
 # --- Sweeps (Celery beat calls these; next issue) ---------------------------------------------------------

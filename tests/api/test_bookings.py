@@ -532,8 +532,11 @@ def test_borrower_cancels_and_the_slot_is_free_again(api_as, member_a, member_b,
 
 
 def test_handover_and_return_of_equipment(api_as, member_b, manager_a, org_b, beamers):
+    # Starting within the hour: hand-overs open one day before the start.
+    soon = timezone.localtime().replace(second=0, microsecond=0) + timedelta(hours=1)
+    until = soon + timedelta(hours=8)
     created = api_as(member_b).post(
-        LIST_URL, body(beamers, local(10), local(18), org_b, quantity=2), format="json"
+        LIST_URL, body(beamers, soon.isoformat(), until.isoformat(), org_b, quantity=2), format="json"
     )
     booking = Booking.objects.get(pk=created.json()["id"])
     manager = api_as(manager_a)

@@ -184,7 +184,7 @@ def test_the_person_who_booked_may_cancel_after_leaving_the_organisation(book, m
 def test_manager_hands_over_and_takes_back_equipment_with_condition_notes(book, member_b, manager_a, beamers):
     booking = book(member_b, beamers, at(2, 10), at(2, 18), quantity=2)
 
-    services.booking_check_out(actor=manager_a, booking=booking, comment="Mit Tasche und Kabel")
+    services.booking_check_out(actor=manager_a, booking=booking, comment="Mit Tasche und Kabel", now=at(2, 9))
     services.booking_return(actor=manager_a, booking=booking, comment="Linse zerkratzt")
 
     assert status_of(booking) == "returned"
@@ -194,7 +194,7 @@ def test_manager_hands_over_and_takes_back_equipment_with_condition_notes(book, 
 
 def test_returned_equipment_is_free_again(book, member_a, member_b, manager_a, beamers):
     booking = book(member_b, beamers, at(2, 10), at(2, 18), quantity=3)
-    services.booking_check_out(actor=manager_a, booking=booking)
+    services.booking_check_out(actor=manager_a, booking=booking, now=at(2, 9))
     with pytest.raises(BookingConflict):
         book(member_a, beamers, at(2, 14), at(2, 16))
     services.booking_return(actor=manager_a, booking=booking)
