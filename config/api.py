@@ -7,7 +7,10 @@ apps' API modules share (error documentation, the rules permission class) in kon
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from buchungen import api as buchungen_api
+from buchungen import api as bookings_api
+from buchungen import api_bundles as bundles_api
+from buchungen import api_series as series_api
+from buchungen import api_waitlist as waitlist_api
 from konten import api as konten_api
 from ressourcen import api as ressourcen_api
 
@@ -20,8 +23,12 @@ router.register(
 )
 router.register("features", ressourcen_api.FeatureViewSet, basename="feature")
 router.register("resources", ressourcen_api.ResourceViewSet, basename="resource")
-# The booking engine (buchungen/api.py): bookings and their lifecycle steps.
-router.register("bookings", buchungen_api.BookingViewSet, basename="booking")
+# The booking engine (buchungen/api*.py): bookings and their lifecycle steps; bundles (several resources
+# in one request, all or nothing); series (RFC 5545 dates); the waitlist (join for a taken time).
+router.register("bookings", bookings_api.BookingViewSet, basename="booking")
+router.register("booking-requests", bundles_api.BookingRequestViewSet, basename="booking-request")
+router.register("booking-series", series_api.BookingSeriesViewSet, basename="booking-series")
+router.register("waitlist", waitlist_api.WaitlistViewSet, basename="waitlist")
 
 urlpatterns = [
     path("auth/token/", konten_api.TokenView.as_view(), name="auth-token"),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -285,6 +286,13 @@ def user_export_data(*, user: User) -> dict[str, Any]:
             {"organisation": i.organisation.name, "accepted_at": i.accepted_at.isoformat()}
             for i in Invitation.objects.filter(accepted_by=user).select_related("organisation")
         ],
+        # The apps built on konten add their part (bookings, …): an AppConfig with ``export_user_data``.
+        **{
+            key: value
+            for config in apps.get_app_configs()
+            if hasattr(config, "export_user_data")
+            for key, value in config.export_user_data(user).items()
+        },
     }
 
 

@@ -31,6 +31,17 @@ IMPLEMENTED = {
     "/api/v1/bookings/{id}/cancel/": {"post"},
     "/api/v1/bookings/{id}/check-out/": {"post"},
     "/api/v1/bookings/{id}/return/": {"post"},
+    "/api/v1/bookings/{id}/no-show/": {"post"},
+    "/api/v1/booking-requests/": {"get", "post"},
+    "/api/v1/booking-requests/{id}/": {"get"},
+    "/api/v1/booking-requests/{id}/cancel/": {"post"},
+    "/api/v1/booking-series/": {"post"},
+    "/api/v1/booking-series/{id}/": {"get"},
+    "/api/v1/booking-series/{id}/cancel-rest/": {"post"},
+    "/api/v1/waitlist/": {"get", "post"},
+    "/api/v1/waitlist/{id}/": {"get"},
+    "/api/v1/waitlist/{id}/accept/": {"post"},
+    "/api/v1/waitlist/{id}/withdraw/": {"post"},
 }
 # Operations anyone may call; every other one documents 401 and 403 (or, for the token, 401).
 PUBLIC = {
