@@ -362,3 +362,98 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class NotificationKind(models.TextChoices):
+    REQUEST_RECEIVED = "request_received", pgettext_lazy("notification", "Request received")
+    APPROVAL_NEEDED = "approval_needed", pgettext_lazy("notification", "Approval needed")
+    CONFIRMED = "confirmed", pgettext_lazy("notification", "Booking confirmed")
+    DECLINED = "declined", pgettext_lazy("notification", "Request declined")
+    CANCELLED = "cancelled", pgettext_lazy("notification", "Booking cancelled")
+    EXPIRED = "expired", pgettext_lazy("notification", "Request expired")
+    WAITLIST_OFFER = "waitlist_offer", pgettext_lazy("notification", "Waitlist offer")
+    CHECKED_OUT = "checked_out", pgettext_lazy("notification", "Handed over")
+    RETURNED = "returned", pgettext_lazy("notification", "Returned")
+    REMINDER = "reminder", pgettext_lazy("notification", "Reminder")
+    RETURN_DUE = "return_due", pgettext_lazy("notification", "Return due")
+    OVERDUE = "overdue", pgettext_lazy("notification", "Overdue")
+    DIGEST = "digest", pgettext_lazy("notification", "Daily digest")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("delivery", "Waiting to be sent")
+    SENDING = "sending", pgettext_lazy("delivery", "Being sent")
+    SENT = "sent", pgettext_lazy("delivery", "Sent")
+    FAILED = "failed", pgettext_lazy("delivery", "Failed")
+    SKIPPED = "skipped", pgettext_lazy("delivery", "Not sent by e-mail")
+
+
+class Notification(models.Model):
+    """One message to one person: shown in the notification centre, and sent by e-mail once.
+
+    The row is the outbox (DESIGN.md invariant 5): the services write it in the same transaction as the
+    change it tells about, so a broker that is down at booking time loses nothing — the sweep finds
+    pending rows. ``key`` (kind, subject, sequence, recipient) is unique: the same event cannot make
+    two rows, however often a sweep runs. The e-mail is claimed (``email_state`` pending → sending by a
+    conditional UPDATE) before it is sent, so two workers never send the same row.
+    """
+
+    Kind = NotificationKind
+    State = DeliveryState
+
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("booking"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry,
+        verbose_name=_("waitlist entry"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    # Repeated messages of one kind about one thing (the 2nd overdue notice, the digest of a day).
+    sequence = models.PositiveIntegerField(_("sequence"), default=0)
+    mandatory = models.BooleanField(
+        _("mandatory"), default=False, help_text=_("Sent by e-mail whatever the person's preferences say.")
+    )
+    # What the message needs beyond its booking: a comment, the side (borrower/owner), digest counts.
+    context = models.JSONField(_("details"), default=dict, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    email_state = models.CharField(
+        _("e-mail"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    email_attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The earliest time the next sending attempt may start: retries wait here (backoff), in the database,
+    # never as a countdown task parked in the broker. The sweep also pushes it a little ahead when it
+    # queues the row, so a queued row is not queued again unless its task got lost.
+    email_due = models.DateTimeField(_("next attempt"), default=timezone.now)
+    email_claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    email_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
+            models.Index(fields=["email_state", "email_due"], name="notification_email_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"

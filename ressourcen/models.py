@@ -68,6 +68,7 @@ POLICY_FIELDS = (
     "buffer_before_minutes",
     "buffer_after_minutes",
     "quota_hours_per_month",
+    "reminder_hours",
 )
 
 
@@ -200,6 +201,14 @@ class Resource(models.Model):
         null=True,
         blank=True,
         help_text=_("Leave empty for no limit."),
+    )
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder (hours before the start)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text=_(
+            "When the borrower is reminded, in hours before the start (wall-clock time); 0 for none."
+        ),
     )
 
     created = models.DateTimeField(_("created"), auto_now_add=True)

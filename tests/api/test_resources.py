@@ -49,6 +49,7 @@ DETAIL_FIELDS = {
     "buffer_before_minutes",
     "buffer_after_minutes",
     "quota_hours_per_month",
+    "reminder_hours",
     "is_active",
     "opening_hours",
     "page_url",
@@ -165,6 +166,7 @@ def test_detail_of_a_room(api, org_a):
         "buffer_before_minutes": 0,
         "buffer_after_minutes": 0,
         "quota_hours_per_month": None,
+        "reminder_hours": 24,
         "is_active": True,
         "opening_hours": [
             {"weekday": 1, "start": "09:00", "end": "12:30"},

@@ -46,6 +46,7 @@ def room_post(**overrides) -> dict:
         "buffer_before_minutes": "0",
         "buffer_after_minutes": "15",
         "quota_hours_per_month": "",
+        "reminder_hours": "24",
     }
     data.update(overrides)
     return data
