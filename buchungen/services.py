@@ -35,6 +35,7 @@ from konten.models import Organisation, User
 from konten.services import require_perm
 from ressourcen.models import Resource
 from ressourcen.selectors import covers, local_zone, resource_bookable_intervals
+from ressourcen.text import duration_text
 
 S = BookingStatus
 
@@ -85,13 +86,6 @@ def _check_audience(resource: Resource, organisation: Organisation | None) -> No
         raise ValidationError({"organisation": _("Choose the organisation you book for.")})
 
 
-def _duration_text(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    if rest:
-        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
-    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
-
-
 def _policy_errors(
     *,
     resource: Resource,
@@ -107,19 +101,17 @@ def _policy_errors(
     duration = end - start  # instants: the night of a clock change is 1 h shorter or longer
     if duration < timedelta(minutes=resource.min_duration_minutes):
         errors["end"] = _("A booking lasts at least %(duration)s.") % {
-            "duration": _duration_text(resource.min_duration_minutes)
+            "duration": duration_text(resource.min_duration_minutes)
         }
     elif duration > timedelta(minutes=resource.max_duration_minutes):
         errors["end"] = _("A booking lasts at most %(duration)s.") % {
-            "duration": _duration_text(resource.max_duration_minutes)
+            "duration": duration_text(resource.max_duration_minutes)
         }
     if start < now + timedelta(hours=resource.lead_time_hours):
         if resource.lead_time_hours:
-            errors["start"] = ngettext(
-                "Requests must come in at least %(count)d hour before the start.",
-                "Requests must come in at least %(count)d hours before the start.",
-                resource.lead_time_hours,
-            ) % {"count": resource.lead_time_hours}
+            errors["start"] = _("Requests must come in at least %(duration)s before the start.") % {
+                "duration": duration_text(resource.lead_time_hours * 60)
+            }
         else:
             errors["start"] = _("The start has already passed.")
     elif start > now + timedelta(days=resource.max_advance_days):

@@ -445,6 +445,10 @@ def _month_context(resource: Resource, first: date, today: date) -> dict:
             if day.month != first.month:
                 cells.append({"date": day, "in_month": False})
                 continue
+            if day < today:
+                # What was free in the past is no offer any more: the week view says "past" too.
+                cells.append({"date": day, "in_month": True, "summary": "past", "week": week_param(day)})
+                continue
             segments = day_segments(
                 resource=resource,
                 day_start=_midnight(day),

@@ -29,6 +29,7 @@ from buchungen.selectors import resource_availability, resources_free_between
 from ressourcen.forms import ResourceSearchForm
 from ressourcen.models import Feature, OpeningHours, Resource, Weekday
 from ressourcen.selectors import closures_for, local_zone, resource_search
+from ressourcen.text import duration_text
 
 PAGE_SIZE = 24
 GENERIC_ICON = "img/features/generic.svg"
@@ -211,20 +212,6 @@ def opening_hours_rows(opening_hours: Sequence[OpeningHours]) -> list[dict]:
     return [{"weekday": label, "ranges": by_weekday.get(value, [])} for value, label in Weekday.choices]
 
 
-def duration_text(minutes: int) -> str:
-    """ "90" → "1 hour 30 minutes"; whole days as days."""
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(ngettext("%(count)d day", "%(count)d days", days) % {"count": days})
-    if hours:
-        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
-    if mins or not parts:
-        parts.append(ngettext("%(count)d minute", "%(count)d minutes", mins) % {"count": mins})
-    return " ".join(parts)
-
-
 def policy_lines(resource: Resource) -> list[str]:
     """The booking policy in plain sentences, in the order a person plans: who, how, when, how long."""
     audience = {
@@ -242,13 +229,10 @@ def policy_lines(resource: Resource) -> list[str]:
     else:
         lines.append(_("Each request waits until a manager of the organisation confirms it."))
     if resource.lead_time_hours:
+        # "14 days", not "336 hours": whole days read as days.
         lines.append(
-            ngettext(
-                "Requests must come in at least %(count)d hour before the start.",
-                "Requests must come in at least %(count)d hours before the start.",
-                resource.lead_time_hours,
-            )
-            % {"count": resource.lead_time_hours}
+            _("Requests must come in at least %(duration)s before the start.")
+            % {"duration": duration_text(resource.lead_time_hours * 60)}
         )
     lines.append(
         ngettext(

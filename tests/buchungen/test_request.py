@@ -211,7 +211,7 @@ def test_lead_time_refuses_a_late_request(book, member_a, room, nothing_written)
     with pytest.raises(ValidationError) as excinfo:
         book(member_a, room, NOW + timedelta(hours=47), NOW + timedelta(hours=50))
     assert refused_fields(excinfo) == {"start"}
-    assert "48 hours" in excinfo.value.message_dict["start"][0]
+    assert "2 days" in excinfo.value.message_dict["start"][0]
 
 
 def test_the_past_cannot_be_booked(book, member_a, room, nothing_written):

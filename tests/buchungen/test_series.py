@@ -208,7 +208,7 @@ def test_dates_inside_the_lead_time_are_conflicts(member_a, room):
     occurrences = preview(member_a, room, start=at(2, 18), end=at(2, 20))
 
     assert statuses(occurrences) == [CONFLICT, FREE, FREE, FREE, FREE]
-    assert "48 hours before the start" in occurrences[0].reason
+    assert "2 days before the start" in occurrences[0].reason
 
 
 def test_a_past_first_date_is_a_conflict_and_the_later_ones_free(member_a, room):

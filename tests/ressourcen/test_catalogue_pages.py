@@ -465,7 +465,7 @@ def test_detail_shows_location_features_by_category_photos_and_policy(client, or
     assert list(groups.values()) == [[STEP_FREE, HEARING_LOOP], ["beamer"]]
     lines = response.context["policy_lines"]
     assert len(lines) == 8  # audience, approval, lead time, advance, duration, two buffers, quota
-    for number in ("48", "90", "12"):
+    for number in ("2 Tage", "90", "12"):  # lead time 48 h reads as days (German page)
         assert any(number in line for line in lines), number
 
 
