@@ -177,9 +177,10 @@ def booking_request_bundle(
         )
         taken: list[tuple[int, datetime, datetime]] = []
         place_errors: list[ItemErrors] = [{} for _item in checked]
+        placed: list[Booking] = []
         for index, (resource, start, end, quantity) in enumerate(checked):
             try:
-                services.request_place(
+                booking = services.request_place(
                     actor=actor,
                     resource=locked[resource.pk],
                     start=start,
@@ -190,6 +191,7 @@ def booking_request_bundle(
                     participants=participants,
                     request=request,
                 )
+                placed.append(booking)
             except BookingConflict as conflict:
                 # Go on with the other items: the answer names every item that is in the way. What
                 # was written so far is rolled back when the exception below leaves the block.
@@ -200,6 +202,8 @@ def booking_request_bundle(
             raise BundleItemsInvalid(place_errors)
         if taken:
             raise BundleConflict(taken)
+        # The borrower one message about the whole request, each decider one about their parts.
+        services.booking_notify_placed(placed, context={"request": request.pk})
     return request
 
 
@@ -230,8 +234,13 @@ def booking_request_cancel(
     open_parts = [part for part in parts if _cancellable(part, now)]
     if not open_parts:
         raise ValidationError(_("Nothing of this request can be cancelled any more."))
-    for part in open_parts:
-        services.booking_cancel(actor=actor, booking=part, comment=comment, now=now)
+    cancelled = [
+        services.booking_cancel(actor=actor, booking=part, comment=comment, now=now, notify=False)
+        for part in open_parts
+    ]
+    services.booking_notify_cancelled(
+        cancelled, actor=actor, comment=comment, context={"request": request.pk}
+    )
     return request
 
 

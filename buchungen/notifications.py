@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from buchungen.models import Booking, DeliveryState, Notification, NotificationKind, WaitlistEntry
 from konten.models import Membership, User
+from konten.services import require_perm
 from ressourcen.models import Resource
 
 logger = logging.getLogger(__name__)
@@ -92,22 +93,39 @@ def notify(
     """Write one notification per (active) recipient, in the caller's transaction, and queue them after
     the commit. One INSERT; repeating the same call writes nothing new. Returns the keys written or
     already there."""
-    people = {person.pk: person for person in recipients if person is not None and person.is_active}
-    if not people:
+    return notify_many(
+        [(kind, recipients, {"booking": booking, "entry": entry, "sequence": sequence, "context": context})]
+    )
+
+
+def notify_many(calls: Iterable[tuple[str, Iterable[User | None], dict[str, Any]]]) -> list[str]:
+    """Several ``notify`` calls — ``(kind, recipients, {booking, entry, sequence, context})`` each — in
+    one INSERT (a booking that needs approval tells the borrower and the deciders in one statement)."""
+    rows = []
+    for kind, recipients, options in calls:
+        booking, entry = options.get("booking"), options.get("entry")
+        sequence, context = options.get("sequence", 0), options.get("context")
+        people = {person.pk: person for person in recipients if person is not None and person.is_active}
+        rows += [
+            Notification(
+                key=notification_key(kind, person, booking=booking, entry=entry, sequence=sequence),
+                recipient=person,
+                kind=kind,
+                booking=booking,
+                waitlist_entry=entry,
+                sequence=sequence,
+                mandatory=kind in MANDATORY_KINDS,
+                context=context or {},
+            )
+            for person in people.values()
+        ]
+    # One person on both sides (a manager booking their own room) gets the first call's row.
+    unique: dict[str, Notification] = {}
+    for row in rows:
+        unique.setdefault(row.key, row)
+    rows = list(unique.values())
+    if not rows:
         return []
-    rows = [
-        Notification(
-            key=notification_key(kind, person, booking=booking, entry=entry, sequence=sequence),
-            recipient=person,
-            kind=kind,
-            booking=booking,
-            waitlist_entry=entry,
-            sequence=sequence,
-            mandatory=kind in MANDATORY_KINDS,
-            context=context or {},
-        )
-        for person in people.values()
-    ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     keys = [row.key for row in rows]
     transaction.on_commit(lambda: queue(keys))
@@ -184,7 +202,13 @@ def _claim(key: str, now: datetime) -> bool:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    base = timedelta(seconds=getattr(settings, "NOTIFICATION_BACKOFF_BASE", BACKOFF_BASE.total_seconds()))
+    return min(BACKOFF_MAX, base * 2 ** max(0, attempts - 1))
+
+
+def queue_lease() -> timedelta:
+    """How long a row the sweep queued waits for its task before the sweep queues it again."""
+    return timedelta(seconds=getattr(settings, "NOTIFICATION_QUEUE_LEASE", QUEUE_LEASE.total_seconds()))
 
 
 def deliver(key: str, *, now: datetime | None = None) -> bool:
@@ -245,14 +269,15 @@ def deliver_due(*, now: datetime | None = None, limit: int = 100_000) -> int:
         if keys:
             for start in range(0, len(keys), 5_000):
                 Notification.objects.filter(key__in=keys[start : start + 5_000]).update(
-                    email_due=now + QUEUE_LEASE
+                    email_due=now + queue_lease()
                 )
             transaction.on_commit(lambda: queue(keys))
     return len(keys)
 
 
-def resend(*, notification: Notification) -> None:
+def resend(*, actor: User, notification: Notification) -> None:
     """Send a failed (or sent) message again — the coordinator's button in the admin."""
+    require_perm(actor, "konten.access_admin")
     Notification.objects.filter(pk=notification.pk).update(
         email_state=DeliveryState.PENDING, email_attempts=0, email_due=timezone.now(), email_error=""
     )

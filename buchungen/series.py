@@ -41,6 +41,8 @@ from buchungen.errors import BookingConflict, Interval
 from buchungen.models import Booking, BookingSeries, BookingStatus
 from buchungen.services import (
     booking_cancel,
+    booking_notify_cancelled,
+    booking_notify_placed,
     exclusion_guard,
     lock_resources,
     request_check,
@@ -524,6 +526,12 @@ def booking_series_create(
             if taken:
                 raise SeriesConflict(taken, occurrences)
             raise SeriesRefused(occurrences)
+        # One message for the whole series (not one per date): the borrower's names every date, each
+        # decider's every request (see booking_notify_placed).
+        booking_notify_placed(
+            [occurrence.booking for occurrence in occurrences if occurrence.booking is not None],
+            context={"series": series.pk},
+        )
     return series, occurrences
 
 
@@ -548,9 +556,12 @@ def booking_series_cancel_rest(
                 end__gt=now,
             ).order_by("start", "pk")
         )
-        return [
-            booking_cancel(actor=actor, booking=booking, comment=comment, now=now) for booking in bookings
+        cancelled = [
+            booking_cancel(actor=actor, booking=booking, comment=comment, now=now, notify=False)
+            for booking in bookings
         ]
+        booking_notify_cancelled(cancelled, actor=actor, comment=comment, context={"series": series.pk})
+        return cancelled
 
 
 # --- Reads -----------------------------------------------------------------------------------------------

@@ -17,10 +17,21 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import (
+    Aggregate,
+    CharField,
+    DateTimeField,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    TimeField,
+    Value,
+)
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from buchungen import notifications
 from buchungen.errors import BookingConflict
 from buchungen.models import (
     ACTIVE_STATUSES,
@@ -31,10 +42,10 @@ from buchungen.models import (
     BookingTransition,
 )
 from buchungen.selectors import booking_conflicts
-from konten.models import Organisation, User
+from konten.models import Membership, Organisation, User
 from konten.services import require_perm
-from ressourcen.models import Resource
-from ressourcen.selectors import covers, local_zone, resource_bookable_intervals
+from ressourcen.models import Closure, OpeningHours, Resource
+from ressourcen.selectors import bookable_intervals, closures_for, covers, local_zone
 from ressourcen.text import duration_text
 
 S = BookingStatus
@@ -357,26 +368,107 @@ def request_check(
     if errors:
         raise ValidationError(errors)
     # After the duration check: the window is at most the maximum duration (≤ 62 days) long.
-    if not covers(resource_bookable_intervals(resource=resource, start=start, end=end), start, end):
+    if not covers(_bookable_intervals(resource, start, end), start, end):
         raise ValidationError(
             {"start": _("The resource is closed during part of this time (opening hours or a closure).")}
         )
     return start, end
 
 
+def _bookable_intervals(
+    resource: Resource, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """``ressourcen.selectors.resource_bookable_intervals`` in one query instead of two: the resource's
+    opening hours and the closures overlapping ``[start, end)`` read together (UNION ALL, padded to the
+    same columns), then the same pure ``bookable_intervals``. Every booking path runs this once per
+    date or item, so the saved query matters (the booking POST's query budget)."""
+    hours = (
+        OpeningHours.objects.filter(resource=resource)
+        .annotate(
+            row=Value(0, output_field=IntegerField()),
+            closed_from=Value(None, output_field=DateTimeField()),
+            closed_until=Value(None, output_field=DateTimeField()),
+        )
+        .values_list("row", "weekday", "start", "end", "closed_from", "closed_until")
+        .order_by()
+    )
+    closures = (
+        closures_for(resource=resource, start=start, end=end)
+        .annotate(
+            row=Value(1, output_field=IntegerField()),
+            no_weekday=Value(None, output_field=IntegerField()),
+            opens=Value(None, output_field=TimeField()),
+            closes=Value(None, output_field=TimeField()),
+        )
+        .values_list("row", "no_weekday", "opens", "closes", "start", "end")
+        .order_by()
+    )
+    opening_hours, closed = [], []
+    for row, weekday, opens, closes, closed_from, closed_until in hours.union(closures, all=True):
+        if row == 0:
+            opening_hours.append(OpeningHours(weekday=weekday, start=opens, end=closes))
+        else:
+            closed.append(Closure(start=closed_from, end=closed_until))
+    return bookable_intervals(opening_hours=opening_hours, closures=closed, start=start, end=end)
+
+
+class _IdList(Aggregate):
+    """Comma-separated ids (SQLite ``GROUP_CONCAT``, PostgreSQL ``STRING_AGG``)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(distinct)s%(expressions)s)"
+    allow_distinct = True
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(distinct)s(%(expressions)s)::text, ',')",
+            **extra_context,
+        )
+
+
 def lock_resources(resources: Iterable[Resource]) -> dict[int, Resource]:
     """Lock the resources' rows (inside a transaction), in primary-key order so that two bundles naming
     the same resources cannot deadlock. From here on no other request for these resources can read or
     write their bookings until the transaction ends, so what is seen taken is what is taken.
-    ``of=self``: only the resource rows are locked, not their organisations (loaded for the answer)."""
+    ``of=self``: only the resource rows are locked, not their organisations (loaded for the answer).
+
+    The same query brings who decides on requests for each resource (``decider_ids``: its
+    organisation's active managers; ``holder_active`` for a skill's holder) — read for the
+    notifications without a query of their own (``resource_deciders``). They need no lock: they are
+    the addressees of a message, not a rule."""
     pks = sorted({resource.pk for resource in resources})
+    managers = (
+        Membership.objects.managers()
+        .filter(organisation_id=OuterRef("organisation_id"), user__is_active=True)
+        .order_by()
+        .values("organisation_id")
+        .annotate(ids=_IdList("user_id", distinct=True))
+        .values("ids")
+    )
+    holder = User.objects.filter(pk=OuterRef("holder_id")).values("is_active")[:1]
     return {
         locked.pk: locked
         for locked in Resource.objects.select_for_update(of=("self",))
         .select_related("organisation")
+        .annotate(decider_ids=Subquery(managers), holder_active=Subquery(holder))
         .filter(pk__in=pks)
         .order_by("pk")
     }
+
+
+def resource_deciders(resource: Resource) -> list[User]:
+    """``notifications.deciders`` for a resource from ``lock_resources`` (no query): stand-ins with the
+    id only — all ``notify`` needs. Any other resource: ``notifications.deciders`` (one query)."""
+    if not hasattr(resource, "decider_ids"):
+        return notifications.deciders(resource)
+    ids = [int(pk) for pk in (resource.decider_ids or "").split(",") if pk]
+    if resource.kind == Resource.Kind.SKILL and resource.holder_id and resource.holder_active:
+        ids.append(resource.holder_id)
+    return [User(pk=pk, is_active=True) for pk in dict.fromkeys(ids)]
 
 
 def request_conflicts(
@@ -433,9 +525,135 @@ def request_place(
     )
     _insert(booking)
     BookingTransition.objects.create(booking=booking, from_status="", to_status=booking.status, actor=actor)
-    # Notifications (next issue): queue them here with transaction.on_commit — the confirmation to the
-    # borrower, or the approval request to the owner's managers (for a skill: its holder).
+    if request is None and series is None:  # series and bundles tell about all their bookings at once
+        booking_notify_placed([booking])
     return booking
+
+
+def _about(bookings: list[Booking], extra: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A message's context: ``extra`` and ``more``; with several bookings their ids (``bookings``)."""
+    found = {**extra, **more}
+    if len(bookings) > 1:
+        found["bookings"] = [booking.pk for booking in bookings]
+    return found
+
+
+def _owner_calls(
+    kind: str,
+    bookings: list[Booking],
+    extra: dict[str, Any],
+    *,
+    exclude: int | None = None,
+    deciders_of: dict[int, list[User]] | None = None,
+) -> list[tuple[str, list[User], dict[str, Any]]]:
+    """``notify_many`` calls telling each decider once about the bookings of ``bookings`` they decide
+    on (a bundle's parts of one owner: one message), on the first of them; ``exclude``: a person
+    not to tell (who did it)."""
+    theirs: dict[int, tuple[User, list[Booking]]] = {}
+    deciders_of = dict(deciders_of or {})
+    for booking in bookings:
+        if booking.resource_id not in deciders_of:
+            deciders_of[booking.resource_id] = resource_deciders(booking.resource)
+        for person in deciders_of[booking.resource_id]:
+            if person.pk != exclude:
+                theirs.setdefault(person.pk, (person, []))[1].append(booking)
+    groups: dict[tuple[int, ...], list[User]] = {}
+    for person, items in theirs.values():
+        groups.setdefault(tuple(item.pk for item in items), []).append(person)
+    by_pk = {booking.pk: booking for booking in bookings}
+    calls = []
+    for pks, people in groups.items():
+        items = [by_pk[pk] for pk in pks]
+        calls.append((kind, people, {"booking": items[0], "context": _about(items, extra, side="owner")}))
+    return calls
+
+
+def booking_notify_placed(bookings: list[Booking], *, context: dict[str, Any] | None = None) -> list[str]:
+    """Queue the messages about new bookings — one booking, the dates of a series or the parts of a
+    bundle — inside the transaction that wrote them, without flooding anyone (one INSERT):
+
+    - the borrower (``notifications.borrowers``) one message about all of them, on the first booking:
+      ``request_received`` when any waits for a decision, else ``confirmed`` (with the calendar file);
+    - each decider one ``approval_needed`` about the requests they decide on, on the first of them.
+
+    ``context`` (e.g. ``{"series": pk}``) is added to every message; with more than one booking the
+    messages list them (``bookings``: their ids)."""
+    if not bookings:
+        return []
+    extra = dict(context or {})
+    first = bookings[0]
+    waiting = [booking for booking in bookings if booking.status == S.REQUESTED]
+    kind = notifications.K.REQUEST_RECEIVED if waiting else notifications.K.CONFIRMED
+    calls: list[tuple[str, Iterable[User | None], dict[str, Any]]] = [
+        (
+            kind,
+            notifications.borrowers(first),
+            {"booking": first, "context": _about(bookings, extra, side="borrower")},
+        )
+    ]
+    calls += _owner_calls(notifications.K.APPROVAL_NEEDED, waiting, extra)
+    return notifications.notify_many(calls)
+
+
+def booking_notify_step(booking: Booking, *, actor: User | None, comment: str = "") -> list[str]:
+    """Queue the message about the step ``booking`` has just taken (``_move``), in its transaction:
+    approved → ``confirmed``, declined (with the reason), handed over and returned (receipts) to the
+    borrower; cancelled to both sides (``booking_notify_cancelled``). Other steps tell nobody."""
+    K = notifications.K
+    note: dict[str, Any] = {"comment": comment.strip()} if comment.strip() else {}
+    if booking.status == S.CONFIRMED:
+        note["approved"] = True  # (a booking confirmed at once is told by booking_notify_placed)
+    kinds = {
+        S.CONFIRMED: K.CONFIRMED,
+        S.DECLINED: K.DECLINED,
+        S.CHECKED_OUT: K.CHECKED_OUT,
+        S.RETURNED: K.RETURNED,
+    }
+    if booking.status == S.CANCELLED:
+        return booking_notify_cancelled([booking], actor=actor, comment=comment)
+    if booking.status not in kinds:
+        return []
+    return notifications.notify(
+        kinds[booking.status],
+        notifications.borrowers(booking),
+        booking=booking,
+        context={"side": "borrower", **note},
+    )
+
+
+def booking_notify_cancelled(
+    bookings: list[Booking], *, actor: User | None, comment: str = "", context: dict[str, Any] | None = None
+) -> list[str]:
+    """Queue the cancellation of ``bookings`` (one, or what was cancelled of a series or bundle at once)
+    to both sides: the borrower one message (a receipt when they cancelled themselves — people keep
+    it as proof of a timely cancellation), each decider one about their bookings — except the decider
+    who cancelled (they did it on their page; their colleagues are told)."""
+    if not bookings:
+        return []
+    first = bookings[0]
+    extra = dict(context or {})
+    if comment.strip():
+        extra["comment"] = comment.strip()
+    deciders_of = {first.resource_id: resource_deciders(first.resource)}
+    if actor is not None:
+        extra["actor"] = actor.pk
+        owners = {person.pk for person in deciders_of[first.resource_id]}
+        extra["by"] = "owner" if actor.pk in owners and actor.pk != first.booked_by_id else "borrower"
+    calls: list[tuple[str, Iterable[User | None], dict[str, Any]]] = [
+        (
+            notifications.K.CANCELLED,
+            notifications.borrowers(first),
+            {"booking": first, "context": _about(bookings, extra, side="borrower")},
+        )
+    ]
+    calls += _owner_calls(
+        notifications.K.CANCELLED,
+        bookings,
+        extra,
+        exclude=actor.pk if actor is not None else None,
+        deciders_of=deciders_of,
+    )
+    return notifications.notify_many(calls)
 
 
 # --- Lifecycle -------------------------------------------------------------------------------------------
@@ -453,10 +671,17 @@ def _lock_booking(booking: Booking) -> Booking:
 
 
 def _move(
-    booking: Booking, *, to_status: str, actor: User | None, comment: str = "", fields: tuple[str, ...] = ()
+    booking: Booking,
+    *,
+    to_status: str,
+    actor: User | None,
+    comment: str = "",
+    fields: tuple[str, ...] = (),
+    notify: bool = True,
 ) -> Booking:
     """Change the status along ``TRANSITIONS`` and record the step; anything else is a ValidationError.
-    ``fields``: further fields the caller set on ``booking``, saved in the same UPDATE."""
+    ``fields``: further fields the caller set on ``booking``, saved in the same UPDATE. ``notify``:
+    queue the step's message (``booking_notify_step``); series and bundles tell about several at once."""
     if to_status not in TRANSITIONS[booking.status]:
         raise ValidationError(
             _("This booking is “%(current)s” and cannot become “%(new)s”.")
@@ -470,7 +695,8 @@ def _move(
     )
     if from_status in ACTIVE_STATUSES and to_status not in ACTIVE_STATUSES:
         _freed(booking)
-    # Notifications (next issue): queue the message for this step here with transaction.on_commit.
+    if notify:
+        booking_notify_step(booking, actor=actor, comment=comment)
     return booking
 
 
@@ -508,16 +734,18 @@ def booking_decline(*, actor: User, booking: Booking, comment: str) -> Booking:
 
 @transaction.atomic
 def booking_cancel(
-    *, actor: User, booking: Booking, comment: str = "", now: datetime | None = None
+    *, actor: User, booking: Booking, comment: str = "", now: datetime | None = None, notify: bool = True
 ) -> Booking:
     """Cancel a request or a confirmed booking before it ends: the person who booked, any member of
     the borrowing organisation, the owner's managers and (for a skill) its holder. Locks the booking
-    row; frees the slot at once (cancelled bookings are not active)."""
+    row; frees the slot at once (cancelled bookings are not active). Both sides are told
+    (``booking_notify_cancelled``) unless ``notify=False`` (a series or bundle tells about all its
+    cancelled bookings at once)."""
     booking = _lock_booking(booking)
     require_perm(actor, "buchungen.cancel_booking", booking)
     if booking.end <= (now or timezone.now()) and booking.status in (S.REQUESTED, S.CONFIRMED):
         raise ValidationError(_("This booking has already ended and cannot be cancelled."))
-    return _move(booking, to_status=S.CANCELLED, actor=actor, comment=comment)
+    return _move(booking, to_status=S.CANCELLED, actor=actor, comment=comment, notify=notify)
 
 
 # How long before the start a room's key or the equipment may be handed over: the evening before an
@@ -613,8 +841,9 @@ def booking_no_show(
 # --- Sweeps (Celery beat calls these; next issue) ---------------------------------------------------------
 
 
-def _sweep(queryset: Any, *, from_status: str, to_status: str) -> int:
-    """Move every booking of ``queryset`` from ``from_status`` to ``to_status`` in bulk, with a step each.
+def _sweep(queryset: Any, *, from_status: str, to_status: str) -> list[Booking]:
+    """Move every booking of ``queryset`` from ``from_status`` to ``to_status`` in bulk, with a step each;
+    returns the bookings moved (with their resources), for the caller's messages.
 
     Rows a lifecycle service holds locked right now are skipped (``skip_locked``) and taken by the next
     sweep; the conditional UPDATE (status still ``from_status``) makes a repeated or parallel sweep
@@ -628,14 +857,15 @@ def _sweep(queryset: Any, *, from_status: str, to_status: str) -> int:
         .values_list("pk", flat=True)
     )
     if not ids:
-        return 0
+        return []
     now = timezone.now()
-    moved = Booking.objects.filter(pk__in=ids, status=from_status).update(status=to_status, updated=now)
+    Booking.objects.filter(pk__in=ids, status=from_status).update(status=to_status, updated=now)
     BookingTransition.objects.bulk_create(
         BookingTransition(booking_id=pk, from_status=from_status, to_status=to_status, at=now) for pk in ids
     )
+    moved = list(Booking.objects.filter(pk__in=ids).select_related("resource", "booked_by").order_by("pk"))
     if from_status in ACTIVE_STATUSES and to_status not in ACTIVE_STATUSES:
-        for booking in Booking.objects.filter(pk__in=ids).select_related("resource"):
+        for booking in moved:
             _freed(booking)
     return moved
 
@@ -645,18 +875,32 @@ def booking_complete_past(*, now: datetime | None = None) -> int:
     """Mark confirmed bookings whose blocked time (booking plus tidy-up buffer) has ended as completed.
     Idempotent; returns how many changed. Handed-over bookings stay until they are returned."""
     now = now or timezone.now()
-    return _sweep(
-        Booking.objects.filter(blocked_end__lte=now), from_status=S.CONFIRMED, to_status=S.COMPLETED
+    return len(
+        _sweep(Booking.objects.filter(blocked_end__lte=now), from_status=S.CONFIRMED, to_status=S.COMPLETED)
     )
 
 
 @transaction.atomic
 def booking_expire_unanswered(*, now: datetime | None = None) -> int:
-    """Let requests nobody decided on before their start expire (their slot is free again).
-    Idempotent; returns how many changed."""
+    """Let requests nobody decided on before their start expire (their slot is free again), and tell
+    both sides in the same transaction: the borrower (``borrowers``) and the deciders (``deciders``:
+    the owner's managers, for a skill its holder) — "expired" is mandatory. Idempotent (the messages
+    too: one row per booking and person); returns how many changed."""
     now = now or timezone.now()
-    return _sweep(
-        Booking.objects.filter(start__lte=now),
-        from_status=S.REQUESTED,
-        to_status=S.EXPIRED,
-    )
+    expired = _sweep(Booking.objects.filter(start__lte=now), from_status=S.REQUESTED, to_status=S.EXPIRED)
+    for booking in expired:  # one INSERT per booking; a person on both sides gets the borrower's row
+        notifications.notify_many(
+            [
+                (
+                    notifications.K.EXPIRED,
+                    notifications.borrowers(booking),
+                    {"booking": booking, "context": {"side": "borrower"}},
+                ),
+                (
+                    notifications.K.EXPIRED,
+                    notifications.deciders(booking.resource),
+                    {"booking": booking, "context": {"side": "owner"}},
+                ),
+            ]
+        )
+    return len(expired)

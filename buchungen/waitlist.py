@@ -35,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from buchungen import notifications
 from buchungen.errors import BookingConflict
 from buchungen.models import WaitlistEntry, WaitlistStatus
 from konten.models import Organisation, User
@@ -164,9 +165,22 @@ def _offer_next(*, resource: Resource, start: datetime, end: datetime, now: date
         entry.save(update_fields=["status", "offered_at", "offer_expires"])
         open_offers.append((entry.start, entry.end))
         offered.append(entry)
-        # Notifications (issue 5): queue the "offered" message to entry.person here with
-        # transaction.on_commit (resource, time, offer_expires; link to the waitlist page).
+        # The offer's message, in this transaction. An entry can be offered again later (after a
+        # conflict sent it back to waiting): the minute of the offer tells the offers apart.
+        notifications.notify(
+            notifications.K.WAITLIST_OFFER,
+            [entry.person],
+            entry=entry,
+            sequence=offer_sequence(now),
+            context={"offer_expires": expires.isoformat()},
+        )
     return offered
+
+
+def offer_sequence(offered_at: datetime) -> int:
+    """The notification sequence of an offer made at ``offered_at``: minutes since 1970 (fits the
+    column until the year 6053; the same offer written twice gets the same key)."""
+    return int(offered_at.timestamp() // 60)
 
 
 def _overlaps_any(entry: WaitlistEntry, intervals: Iterable[tuple[datetime, datetime]]) -> bool:

@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -283,6 +284,35 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Notification e-mail delivery (buchungen/notifications.py), in seconds: how long a claimed message may
+# stay "sending" before the sweep takes its worker for dead; the first retry's wait after a mail failure
+# (doubling, at most 30 min); how long a queued message waits for its task before it is queued again.
+# The defaults suit production; the real-parts tests shorten them (docs/notifications-operations.md).
+NOTIFICATION_CLAIM_TIMEOUT = env_int("NOTIFICATION_CLAIM_TIMEOUT", 300)
+NOTIFICATION_BACKOFF_BASE = env_int("NOTIFICATION_BACKOFF_BASE", 60)
+NOTIFICATION_QUEUE_LEASE = env_int("NOTIFICATION_QUEUE_LEASE", 120)
+# Scheduled work (buchungen/reminders.py, docs/notifications-schedule.md). Beat's DatabaseScheduler copies
+# this schedule into django_celery_beat's PeriodicTask table at start, so the coordinator sees it in the
+# admin. The sweep claims everything that is due from the database; its task expires after one interval,
+# at least a minute (a backlog of sweeps behind a busy or stopped worker is pointless: the next one does
+# the same work). The integration tests shorten the interval to seconds.
+NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
+NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
+if NOTIFICATION_SWEEP_SECONDS < 1 or not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("NOTIFICATION_SWEEP_SECONDS must be ≥ 1 and NOTIFICATION_DIGEST_HOUR 0–23.")
+CELERY_BEAT_SCHEDULE = {
+    "buchungen-sweep": {
+        "task": "buchungen.tasks.sweep",
+        "schedule": float(NOTIFICATION_SWEEP_SECONDS),
+        "options": {"expire_seconds": max(NOTIFICATION_SWEEP_SECONDS, 60)},
+    },
+    # A crontab in CELERY_TIMEZONE (Europe/Berlin): 07:00 local in summer and in winter.
+    "buchungen-digest": {
+        "task": "buchungen.tasks.digest",
+        "schedule": crontab(minute="0", hour=str(NOTIFICATION_DIGEST_HOUR)),
+        "options": {"expire_seconds": 3600},
+    },
+}
 
 # --- REST API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

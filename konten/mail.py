@@ -31,11 +31,13 @@ def mail_send(
     context: dict,
     language: str,
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """Render and send one message (text and HTML parts). Raises on SMTP failure: callers retry."""
+    """Render and send one message (text and HTML parts). Raises on SMTP failure: callers retry.
+    ``headers``: extra headers, e.g. a stable ``Message-ID`` (notifications)."""
     subject, text, html = render_mail(template=template, context=context, language=language)
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=list(to)
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=list(to), headers=headers
     )
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
