@@ -2,11 +2,23 @@
 
 Every booking write has to go through ``buchungen.services`` (the resource lock, the rules, the recorded
 steps); an admin form would bypass all of that. So the admin shows bookings and their steps read-only.
+Notifications likewise, with one action: a failed e-mail can be sent again (the coordinator's duty).
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from buchungen.models import Booking, BookingRequest, BookingSeries, BookingTransition, WaitlistEntry
+from buchungen import notifications
+from buchungen.models import (
+    Booking,
+    BookingRequest,
+    BookingSeries,
+    BookingTransition,
+    DeliveryState,
+    Notification,
+    WaitlistEntry,
+)
 from konten.admin import CoordinatorAdmin
 
 
@@ -124,3 +136,75 @@ class WaitlistEntryAdmin(ReadOnlyMixin, CoordinatorAdmin):
         "booking",
         "created",
     ]
+
+
+# States a message may be sent again from: not while it waits or is being sent (that could double it).
+RESENDABLE_STATES = (DeliveryState.FAILED, DeliveryState.SENT, DeliveryState.SKIPPED)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, CoordinatorAdmin):
+    """The outbox, read-only. Failed e-mails: the "E-mail" filter (``?email_state__exact=failed``) lists
+    them with their last error; the "Send again" action queues them anew (``notifications.resend``)."""
+
+    list_display = ["created", "kind", "recipient", "booking", "email_state", "email_attempts", "last_error"]
+    list_filter = ["email_state", "kind", "mandatory"]
+    list_select_related = ["recipient", "booking__resource"]
+    search_fields = ["recipient__email", "recipient__name", "key", "email_error"]
+    date_hierarchy = "created"
+    readonly_fields = [
+        "key",
+        "recipient",
+        "kind",
+        "booking",
+        "waitlist_entry",
+        "sequence",
+        "mandatory",
+        "context",
+        "created",
+        "read_at",
+        "email_state",
+        "email_attempts",
+        "email_due",
+        "email_claimed_at",
+        "email_sent_at",
+        "email_error",
+    ]
+    actions = ["send_again"]
+
+    @admin.display(description=_("last error"))
+    def last_error(self, notification: Notification) -> str:
+        error = notification.email_error
+        return error if len(error) <= 80 else error[:79] + "…"
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("konten.access_admin")
+
+    @admin.action(description=_("Send again"), permissions=["resend"])
+    def send_again(self, request, queryset):
+        rows = list(queryset.filter(email_state__in=RESENDABLE_STATES))
+        for notification in rows:
+            notifications.resend(actor=request.user, notification=notification)
+        left = queryset.count() - len(rows)
+        if rows:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message is queued to be sent again.",
+                    "%(count)d messages are queued to be sent again.",
+                    len(rows),
+                )
+                % {"count": len(rows)},
+                messages.SUCCESS,
+            )
+        if left:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message is waiting to be sent or being sent already; it was left alone.",
+                    "%(count)d messages are waiting to be sent or being sent already; they were left alone.",
+                    left,
+                )
+                % {"count": left},
+                messages.WARNING,
+            )

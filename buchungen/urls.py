@@ -1,4 +1,4 @@
-from buchungen.views import borrower, bundles, feeds, owner, series, waitlist
+from buchungen.views import borrower, bundles, feeds, notifications, owner, series, waitlist
 
 app_name = "buchungen"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *bundles.urlpatterns,
     *waitlist.urlpatterns,
     *feeds.urlpatterns,
+    *notifications.urlpatterns,
 ]

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from buchungen import api as bookings_api
 from buchungen import api_bundles as bundles_api
+from buchungen import api_notifications as notifications_api
 from buchungen import api_series as series_api
 from buchungen import api_waitlist as waitlist_api
 from konten import api as konten_api
@@ -29,6 +30,8 @@ router.register("bookings", bookings_api.BookingViewSet, basename="booking")
 router.register("booking-requests", bundles_api.BookingRequestViewSet, basename="booking-request")
 router.register("booking-series", series_api.BookingSeriesViewSet, basename="booking-series")
 router.register("waitlist", waitlist_api.WaitlistViewSet, basename="waitlist")
+# The notification centre (buchungen/api_notifications.py): the caller's in-app notifications.
+router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", konten_api.TokenView.as_view(), name="auth-token"),

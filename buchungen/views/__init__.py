@@ -6,6 +6,7 @@ series.py    series form with preview, series detail (cancel one date or the res
 bundles.py   one request for several resources (room + projector + technician)
 waitlist.py  joining the waitlist for a taken slot, the offers
 feeds.py     iCalendar feeds (personal behind a secret token, public per resource)
+notifications.py  the notification centre: the person's messages, newest first, unread marked; mark read
 
 Each module exports ``urlpatterns``; buchungen/urls.py joins them. The views render and call the
 services (buchungen/services.py and siblings); permissions are checked on the server, per view.

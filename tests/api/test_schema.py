@@ -42,6 +42,9 @@ IMPLEMENTED = {
     "/api/v1/waitlist/{id}/": {"get"},
     "/api/v1/waitlist/{id}/accept/": {"post"},
     "/api/v1/waitlist/{id}/withdraw/": {"post"},
+    "/api/v1/notifications/": {"get"},
+    "/api/v1/notifications/{id}/read/": {"post"},
+    "/api/v1/notifications/read-all/": {"post"},
 }
 # Operations anyone may call; every other one documents 401 and 403 (or, for the token, 401).
 PUBLIC = {
