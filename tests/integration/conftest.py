@@ -272,3 +272,32 @@ def redis_database() -> Iterator[RedisDatabase]:
 
 def require_postgres() -> None:
     require_service("PostgreSQL", PG_HOST, PG_PORT)
+
+
+# --- PostgreSQL databases of their own and Celery commands ------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database (a copy of ``template`` if given), dropped afterwards; yields its URL.
+
+    For child processes that must not share pytest-django's test database (a worker, beat and a
+    booking process all committing their own rows)."""
+    import psycopg
+
+    require_postgres()
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin_url = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
+    clause = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{clause}')
+    try:
+        yield f"postgres://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def celery_command(*args: str) -> list[str]:
+    """``celery -A config …`` of this virtual environment."""
+    return [str(BIN / "celery"), "-A", "config", *args]
