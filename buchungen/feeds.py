@@ -170,39 +170,44 @@ def personal_feed_events(*, user: User, now: datetime, host: str, site_url: str)
     The description names the purpose and the two organisations (borrowing and owning) — never who
     booked: the person's name and address stay out of a file that is copied into other services.
     """
-    events = []
-    for booking in personal_feed_bookings(user=user, now=now):
-        resource = booking.resource
-        summary = resource.name
-        if booking.status not in PLAIN_STATUSES:
-            summary = f"{summary} ({booking.get_status_display()})"
-        url = booking_page_url(booking.pk, site_url)
-        lines = []
-        if booking.purpose:
-            lines.append(_("Purpose: %(purpose)s") % {"purpose": booking.purpose})
-        if booking.organisation is not None:
-            lines.append(_("For: %(organisation)s") % {"organisation": booking.organisation.name})
-        lines.append(_("Offered by: %(organisation)s") % {"organisation": resource.organisation.name})
-        if booking.quantity > 1:
-            lines.append(_("Quantity: %(count)d") % {"count": booking.quantity})
-        lines.append(_("Status: %(status)s") % {"status": booking.get_status_display()})
-        lines.append(_("Details: %(url)s") % {"url": url})
-        events.append(
-            FeedEvent(
-                uid=f"booking-{booking.pk}@{host}",
-                start=booking.start,
-                end=booking.end,
-                summary=summary,
-                changed=booking.updated,
-                status=ICAL_STATUS.get(booking.status, "CONFIRMED"),
-                # The first step is the creation; every later one changes what the event says.
-                sequence=max(booking.steps - 1, 0),
-                location=_location(resource),
-                description="\n".join(lines),
-                url=url,
-            )
-        )
-    return events
+    return [
+        booking_event(booking, host=host, site_url=site_url)
+        for booking in personal_feed_bookings(user=user, now=now)
+    ]
+
+
+def booking_event(booking: Booking, *, host: str, site_url: str) -> FeedEvent:
+    """A booking as a calendar event: the same UID, sequence and text in the personal feed and in the
+    ``.ics`` attached to e-mails, so a calendar that has both keeps one entry. ``booking`` needs
+    ``resource__organisation``, ``organisation`` and the annotation ``steps`` (its number of steps)."""
+    resource = booking.resource
+    summary = resource.name
+    if booking.status not in PLAIN_STATUSES:
+        summary = f"{summary} ({booking.get_status_display()})"
+    url = booking_page_url(booking.pk, site_url)
+    lines = []
+    if booking.purpose:
+        lines.append(_("Purpose: %(purpose)s") % {"purpose": booking.purpose})
+    if booking.organisation is not None:
+        lines.append(_("For: %(organisation)s") % {"organisation": booking.organisation.name})
+    lines.append(_("Offered by: %(organisation)s") % {"organisation": resource.organisation.name})
+    if booking.quantity > 1:
+        lines.append(_("Quantity: %(count)d") % {"count": booking.quantity})
+    lines.append(_("Status: %(status)s") % {"status": booking.get_status_display()})
+    lines.append(_("Details: %(url)s") % {"url": url})
+    return FeedEvent(
+        uid=f"booking-{booking.pk}@{host}",
+        start=booking.start,
+        end=booking.end,
+        summary=summary,
+        changed=booking.updated,
+        status=ICAL_STATUS.get(booking.status, "CONFIRMED"),
+        # The first step is the creation; every later one changes what the event says.
+        sequence=max(booking.steps - 1, 0),
+        location=_location(resource),
+        description="\n".join(lines),
+        url=url,
+    )
 
 
 def opaque_uid(kind: str, pk: int, host: str) -> str:

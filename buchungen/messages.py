@@ -31,8 +31,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from buchungen.feeds import booking_page_url
-from buchungen.ical import FeedEvent, calendar_build, feed_host
+from buchungen.feeds import booking_event, booking_page_url
+from buchungen.ical import calendar_build, feed_host
 from buchungen.models import Booking, BookingStatus, Notification, NotificationKind, WaitlistEntry
 from konten.mail import mail_send
 from ressourcen.models import Resource
@@ -276,12 +276,6 @@ def mail_context(notification: Notification) -> dict[str, Any]:
     return values
 
 
-def _location(resource: Resource) -> str:
-    parts = [resource.building, resource.floor, resource.address or resource.organisation.address]
-    text = ", ".join(" ".join(part.split()) for part in parts if part and part.strip())
-    return text or resource.organisation.name
-
-
 def booking_calendar(bookings: list[Booking], *, now: datetime | None = None) -> bytes:
     """A calendar (``METHOD:PUBLISH``) with one event per booking that takes place, with the UIDs and
     sequence numbers of the personal feed, in the active language. One query."""
@@ -292,29 +286,7 @@ def booking_calendar(bookings: list[Booking], *, now: datetime | None = None) ->
         .annotate(steps=Count("transitions"))
         .order_by("start", "pk")
     )
-    events = []
-    for booking in rows:
-        url = booking_page_url(booking.pk, site_url)
-        lines = []
-        if booking.purpose:
-            lines.append(_("Purpose: %(purpose)s") % {"purpose": booking.purpose})
-        if booking.organisation is not None:
-            lines.append(_("For: %(organisation)s") % {"organisation": booking.organisation.name})
-        lines.append(_("Offered by: %(organisation)s") % {"organisation": booking.resource.organisation.name})
-        lines.append(_("Details: %(url)s") % {"url": url})
-        events.append(
-            FeedEvent(
-                uid=f"booking-{booking.pk}@{host}",
-                start=booking.start,
-                end=booking.end,
-                summary=booking.resource.name,
-                changed=booking.updated,
-                sequence=max(booking.steps - 1, 0),
-                location=_location(booking.resource),
-                description="\n".join(lines),
-                url=url,
-            )
-        )
+    events = [booking_event(booking, host=host, site_url=site_url) for booking in rows]
     calendar = calendar_build(
         name=_("Ressourcennetz Soziokultur Meißen"), events=events, now=now or timezone.now()
     )

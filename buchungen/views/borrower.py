@@ -552,7 +552,6 @@ def my_bookings(request):
         queryset = queryset.filter(end__gt=now)
     page = Paginator(queryset, MY_BOOKINGS_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = {key: value for key, value in (("status", status), ("organisation", organisation_id)) if value}
-    base = {"zeit": "vergangen"} if past else {}
     context = {
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
@@ -563,7 +562,6 @@ def my_bookings(request):
         "statuses": BookingStatus.choices,
         "upcoming_query": urlencode(filters),
         "past_query": urlencode({"zeit": "vergangen", **filters}),
-        "page_query": urlencode({**base, **filters}),
     }
     return render(request, "buchungen/borrower/my_bookings.html", context)
 
