@@ -148,6 +148,9 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
+    # The embedded default: SQLite cannot create the folder of its file, and the system checks already
+    # connect (JSONField support) before `migrate` would — so a fresh DATA_DIR is made here.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
