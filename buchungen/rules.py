@@ -10,6 +10,7 @@ over are the owners' (and borrowers') business.
 
 import rules
 
+from konten.models import Membership
 from konten.rules import is_coordinator, is_manager_of, is_member_of
 from ressourcen.rules import is_skill_holder
 
@@ -55,3 +56,15 @@ rules.add_perm("buchungen.cancel_booking", is_borrower | manages_booked_resource
 rules.add_perm("buchungen.handover_booking", manages_booked_resource)
 # Recording that nobody came is the owner's word about the borrower: its managers, as for hand-overs.
 rules.add_perm("buchungen.mark_no_show", manages_booked_resource)
+
+
+@rules.predicate
+def may_see_reports(user, organisation) -> bool:
+    """Reports (issue 6): with an organisation, its managers; without one, any manager (of their own)."""
+    if organisation is None:
+        return bool(user.is_authenticated and Membership.objects.managers().filter(user=user).exists())
+    return bool(is_manager_of(user, organisation))
+
+
+# The coordinator sees the whole network's figures; a manager those of their own organisation.
+rules.add_perm("buchungen.view_reports", is_coordinator | may_see_reports)

@@ -1,4 +1,14 @@
-from buchungen.views import borrower, bundles, feeds, notifications, owner, series, waitlist
+from buchungen.views import (
+    borrower,
+    bundles,
+    feeds,
+    notifications,
+    owner,
+    reports,
+    reports_export,
+    series,
+    waitlist,
+)
 
 app_name = "buchungen"
 
@@ -10,4 +20,6 @@ urlpatterns = [
     *waitlist.urlpatterns,
     *feeds.urlpatterns,
     *notifications.urlpatterns,
+    *reports.urlpatterns,
+    *reports_export.urlpatterns,
 ]

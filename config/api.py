@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from buchungen import api as bookings_api
 from buchungen import api_bundles as bundles_api
 from buchungen import api_notifications as notifications_api
+from buchungen import api_reports as reports_api
 from buchungen import api_series as series_api
 from buchungen import api_waitlist as waitlist_api
 from konten import api as konten_api
@@ -36,5 +37,8 @@ router.register("notifications", notifications_api.NotificationViewSet, basename
 urlpatterns = [
     path("auth/token/", konten_api.TokenView.as_view(), name="auth-token"),
     path("me/", konten_api.MeView.as_view(), name="me"),
+    # The coordinator's reports (buchungen/api_reports.py, docs/reports-api-export.md).
+    path("reports/utilisation/", reports_api.UtilisationReportView.as_view(), name="report-utilisation"),
+    path("reports/lending-flows/", reports_api.LendingFlowsReportView.as_view(), name="report-lending-flows"),
     path("", include(router.urls)),
 ]
