@@ -19,7 +19,9 @@ mandatory kinds always, reminders by ``notify_reminders``, the digest by ``notif
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,9 +100,25 @@ def notify(
     )
 
 
+_silenced: ContextVar[bool] = ContextVar("notifications_silenced", default=False)
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    """Write no notifications inside the block — for loading demo history, which nobody should be told
+    about. Never used by the services themselves."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
 def notify_many(calls: Iterable[tuple[str, Iterable[User | None], dict[str, Any]]]) -> list[str]:
     """Several ``notify`` calls — ``(kind, recipients, {booking, entry, sequence, context})`` each — in
     one INSERT (a booking that needs approval tells the borrower and the deciders in one statement)."""
+    if _silenced.get():
+        return []
     rows = []
     for kind, recipients, options in calls:
         booking, entry = options.get("booking"), options.get("entry")

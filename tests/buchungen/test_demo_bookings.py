@@ -1,9 +1,10 @@
 """The demo's bookings (buchungen.demo): made through the services, of every kind a newcomer should see,
 never a double booking, robust on any day of the year, and loaded only once."""
 
+from collections import Counter
 from datetime import datetime, timedelta
 from io import StringIO
-from itertools import combinations
+from itertools import combinations, pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from buchungen.models import (
     BookingSeries,
     BookingStatus,
     BookingTransition,
+    Notification,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -35,11 +37,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 S = BookingStatus
 
 
-def _load(now=None):
+def _load(now=None, history=False):
+    """The demo's bookings; without the history (``test_demo_history.py`` below) unless asked: the story
+    tests look at the few weeks ahead."""
     lines: list[str] = []
     accounts = demo_accounts_load(log=lines.append)
     resources = demo_resources_load(accounts=accounts, log=lines.append)
-    result = demo_bookings_load(accounts=accounts, resources=resources, log=lines.append, now=now)
+    result = demo_bookings_load(
+        accounts=accounts, resources=resources, log=lines.append, now=now, history=history
+    )
     return result, lines
 
 
@@ -231,3 +237,133 @@ def test_the_bookings_are_relative_to_today(demo):
     now = timezone.now()
     assert Booking.objects.filter(start__lt=now - timedelta(hours=1)).count() == 0
     assert Booking.objects.filter(start__gt=now + timedelta(days=70)).count() == 0
+
+
+# --- The history (issue 6): six months back and a month ahead -------------------------------------------
+
+HELD = (S.REQUESTED, S.CONFIRMED, S.CHECKED_OUT, S.COMPLETED, S.RETURNED, S.NO_SHOW)
+
+
+def _assert_no_double_booking_ever():
+    """Like ``_assert_no_double_booking``, but over everything that held its slot, past ones included."""
+    held = Booking.objects.filter(status__in=HELD).select_related("resource").order_by("resource", "start")
+    by_resource: dict[int, list[Booking]] = {}
+    for booking in held:
+        by_resource.setdefault(booking.resource_id, []).append(booking)
+    for bookings in by_resource.values():
+        resource = bookings[0].resource
+        if resource.is_exclusive:
+            for one, other in pairwise(bookings):
+                assert one.blocked_end <= other.blocked_start, (one, other)
+        else:
+            pieces = [(b.blocked_start, b.blocked_end, b.quantity) for b in bookings]
+            start, end = min(p[0] for p in pieces), max(p[1] for p in pieces)
+            assert all(units <= resource.quantity for _s, _e, units in usage_profile(pieces, start, end))
+
+
+def test_the_history_tells_a_story(django_assert_max_num_queries):
+    from buchungen.demo import HISTORY_WEEKS, IDLE
+
+    now = timezone.now()
+    with django_assert_max_num_queries(4000):  # people and catalogue too; through the services ~15 a booking
+        result, _lines = _load(history=True)
+    past = Booking.objects.filter(start__lt=now)
+    assert 450 <= past.count() <= 1200
+    assert past.filter(start__lt=now - timedelta(weeks=HISTORY_WEEKS - 1)).exists()  # six months back
+    ahead = Booking.objects.filter(start__gt=now + timedelta(days=8), start__lt=now + timedelta(days=28))
+    assert ahead.count() >= 30  # the habits go on in the month ahead
+    statuses = Counter(past.values_list("status", flat=True))
+    assert statuses == result.history
+    assert statuses[S.COMPLETED] >= 200 and statuses[S.RETURNED] >= 50
+    for status in (S.CANCELLED, S.NO_SHOW, S.DECLINED, S.EXPIRED):
+        assert 1 <= statuses[status] <= 0.1 * past.count(), status
+    assert not past.filter(status__in=(S.REQUESTED, S.CONFIRMED, S.CHECKED_OUT)).exists()
+
+    # Lending flows: the Hafenstraße lends most, the VHS borrows most, clubs borrow from the foundation.
+    counted = past.filter(status__in=(S.COMPLETED, S.RETURNED, S.NO_SHOW)).exclude(organisation=None)
+    across = counted.exclude(organisation=F("resource__organisation"))
+    flows = Counter(across.values_list("resource__organisation__slug", "organisation__slug"))
+    assert len(flows) >= 8
+    lenders = Counter()
+    borrowers = Counter()
+    for (owner, borrower), count in flows.items():
+        lenders[owner] += count
+        borrowers[borrower] += count
+    assert lenders.most_common(1)[0][0] == "hafenstrasse"
+    assert borrowers.most_common(1)[0][0] == "vhs-meissen"
+    for club in ("chor-elbklang", "fotoclub-albrechtsburg", "jugendinitiative-triebischtal"):
+        assert flows[("buergerstiftung", club)] >= 5, club
+    assert flows[("hafenstrasse", "vhs-meissen")] >= 10
+
+    # Weekly patterns: evenings Tue–Thu are the busiest; the choir rehearses every Tuesday; summer dips.
+    local = [(b.start.astimezone(BERLIN), b) for b in counted.select_related("resource")]
+    evenings = Counter(
+        m.weekday() for m, b in local if b.resource.kind == Resource.Kind.ROOM and m.hour >= 17
+    )
+    assert sum(evenings[day] for day in (1, 2, 3)) > 2 * sum(evenings[day] for day in (0, 4))
+    choir = [m for m, b in local if b.purpose == "Chorprobe Elbklang"]
+    assert len(choir) >= 18 and {(m.weekday(), m.hour, m.minute) for m in choir} == {(1, 18, 30)}
+    months = Counter((m.year, m.month) for m, _b in local)
+    full = [count for (year, month), count in months.items() if month not in (7, 8)]
+    if (now.year, 8) in months or (now.year - 1, 8) in months:
+        august = months.get((now.year, 8)) or months.get((now.year - 1, 8))
+        assert august < min(full[1:-1] or full)  # the summer dip (months cut by the window left out)
+    # Equipment lent for days, handed over and returned.
+    lent = counted.filter(status=S.RETURNED)
+    assert lent.filter(end__gte=F("start") + timedelta(days=2)).exists()
+    assert not lent.filter(handed_over_to="").exists()
+    # Some resources idle on purpose.
+    assert not past.filter(resource__slug__in=IDLE).exists()
+    assert Resource.objects.filter(slug__in=IDLE).count() == len(IDLE)
+    _assert_no_double_booking_ever()
+
+
+def test_the_history_has_its_steps_at_their_story_time():
+    now = timezone.now()
+    _load(history=True)
+    past = Booking.objects.filter(start__lt=now).prefetch_related("transitions")
+    waited = []
+    for booking in past:
+        steps = list(booking.transitions.all())
+        assert steps[0].from_status == "" and steps[0].actor_id == booking.booked_by_id, booking
+        assert [s.from_status for s in steps[1:]] == [s.to_status for s in steps[:-1]], booking
+        assert steps[-1].to_status == booking.status
+        assert [s.at for s in steps] == sorted(s.at for s in steps), booking
+        assert booking.created == steps[0].at
+        assert steps[0].at <= booking.start - timedelta(hours=booking.resource.lead_time_hours)
+        assert all(step.at < now for step in steps), booking
+        decided = [
+            s for s in steps if s.from_status == S.REQUESTED and s.to_status in (S.CONFIRMED, S.DECLINED)
+        ]
+        if decided:
+            waited.append(decided[0].at - steps[0].at)
+            assert decided[0].actor is not None
+    # Requests are decided after some hours, not at once and not after weeks.
+    assert len(waited) >= 30
+    assert all(timedelta(hours=1) < wait < timedelta(days=3) for wait in waited)
+
+
+def test_the_history_sends_no_notifications(django_capture_on_commit_callbacks):
+    """The story ahead notifies as before; the history adds neither rows nor queued e-mails."""
+    with django_capture_on_commit_callbacks() as story_only:
+        _load(history=False)
+    story_rows = Notification.objects.count()
+    assert story_rows and story_only
+    for model in (Notification, WaitlistEntry, Booking, BookingRequest, BookingSeries):
+        model.objects.all().delete()
+    with django_capture_on_commit_callbacks() as with_history:
+        _load(history=True)
+    assert Notification.objects.count() == story_rows
+    assert len(with_history) == len(story_only)
+    assert not Notification.objects.filter(booking__start__lt=timezone.now()).exists()
+
+
+def test_the_history_is_loaded_once_and_the_command_says_so():
+    first, second = StringIO(), StringIO()
+    call_command("demo_network", stdout=first)
+    assert "History: " in first.getvalue() and "past bookings" in first.getvalue()
+    assert Booking.objects.filter(start__lt=timezone.now()).count() >= 450
+    before = _counts()
+    call_command("demo_network", stdout=second)
+    assert _counts() == before
+    assert "History: " not in second.getvalue()

@@ -1,6 +1,7 @@
 """Load the demo network: the people and organisations (``konten.demo``), what they lend
 (``ressourcen.demo``) — about thirty rooms, pieces of equipment and skills with opening hours and closures —
-and a few weeks of bookings between them (``buchungen.demo``), made through the booking services.
+and bookings between them (``buchungen.demo``): a few weeks ahead made through the booking services, and
+six months of history (see ``docs/booking-demo.md``).
 
 The command lives in ``buchungen`` because it needs all three parts and imports flow
 ``buchungen → ressourcen → konten``. Idempotent: running it again updates the people and the catalogue
@@ -61,6 +62,8 @@ class Command(BaseCommand):
             "(Hafenstraße and Chor Elbklang)"
         )
         self.stdout.write(bookings.summary())
+        if bookings.history_summary():
+            self.stdout.write(bookings.history_summary())
         if not bookings.skipped:
             self.stdout.write(
                 "  Requests to decide for martin.schulze@, sabine.krause@, ursula.becker@ and "
