@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -151,11 +151,7 @@ def personal_feed_bookings(*, user: User, now: datetime):
 
 def booking_page_url(pk: int, site_url: str) -> str:
     """The absolute address of a booking's page (buchungen/views/borrower.py)."""
-    try:
-        path = reverse("buchungen:booking_detail", kwargs={"pk": pk})
-    except NoReverseMatch:
-        path = f"/buchungen/{pk}/"
-    return f"{site_url}{path}"
+    return f"{site_url}{reverse('buchungen:booking_detail', kwargs={'pk': pk})}"
 
 
 def _location(resource: Resource) -> str:

@@ -167,14 +167,18 @@ def queue(keys: list[str]) -> None:
 # --- Recipients -----------------------------------------------------------------------------------------
 
 
-def deciders(resource: Resource) -> list[User]:
-    """Who decides on requests for ``resource``: its organisation's managers and, for a skill, its holder."""
-    people = [
+def _managers(organisation_id: int) -> list[User]:
+    return [
         membership.user
         for membership in Membership.objects.managers()
-        .filter(organisation_id=resource.organisation_id)
+        .filter(organisation_id=organisation_id)
         .select_related("user")
     ]
+
+
+def deciders(resource: Resource) -> list[User]:
+    """Who decides on requests for ``resource``: its organisation's managers and, for a skill, its holder."""
+    people = _managers(resource.organisation_id)
     if resource.kind == Resource.Kind.SKILL and resource.holder_id:
         people.append(resource.holder)
     return people
@@ -187,12 +191,7 @@ def borrowers(booking: Booking) -> list[User]:
         return [booking.booked_by]
     if booking.organisation_id is None:
         return []
-    return [
-        membership.user
-        for membership in Membership.objects.managers()
-        .filter(organisation_id=booking.organisation_id)
-        .select_related("user")
-    ]
+    return _managers(booking.organisation_id)
 
 
 # --- Sending --------------------------------------------------------------------------------------------

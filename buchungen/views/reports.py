@@ -13,7 +13,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
@@ -147,22 +147,8 @@ def _scope(user) -> tuple[bool, list[Organisation]]:
     return False, managed
 
 
-def _checks_perm(user, organisation) -> bool:
-    """Ask the rule ``buchungen.view_reports`` where it exists (it is the single place of the decision);
-    before it exists the role checks in ``_scope`` decide alone."""
-    import rules
-
-    if not rules.perm_exists("buchungen.view_reports"):
-        return True
-    return user.has_perm("buchungen.view_reports", organisation)
-
-
-def _export_url(table: str, fmt: str, query: str) -> str | None:
-    try:
-        url = reverse("buchungen:report_export", args=[table, fmt])
-    except NoReverseMatch:
-        return None
-    return f"{url}?{query}" if query else url
+def _export_url(table: str, fmt: str, query: str) -> str:
+    return f"{reverse('buchungen:report_export', args=[table, fmt])}?{query}"
 
 
 def _hours(value: float | None) -> str:
@@ -409,7 +395,7 @@ def reports(request):
     organisation = data.get("organisation") if show_picker else None
     if not network and organisation is None:
         organisation = managed[0]  # a manager always sees an organisation of theirs, never the network
-    if not _checks_perm(request.user, organisation):
+    if not request.user.has_perm("buchungen.view_reports", organisation):
         raise PermissionDenied
     first, last = data["first_day"], data["last_day"]
     zone = local_zone()

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,17 +28,7 @@ def booking_form_url(resource: Resource | None) -> str | None:
     """The booking form of ``resource`` (another page of the engine), or None without a resource."""
     if resource is None:
         return None
-    try:
-        return reverse("buchungen:booking_create", kwargs={"slug": resource.slug})
-    except NoReverseMatch:
-        return f"/ressourcen/{resource.slug}/buchen/"
-
-
-def _booking_url(booking_id: int) -> str | None:
-    try:
-        return reverse("buchungen:booking_detail", kwargs={"pk": booking_id})
-    except NoReverseMatch:
-        return None
+    return reverse("buchungen:booking_create", kwargs={"slug": resource.slug})
 
 
 def _messages_of(error: ValidationError) -> list[str]:
@@ -119,9 +109,7 @@ def waitlist_accept(request, pk: int):
         messages.error(request, str(denied) or _("You are not allowed to do this."))
     else:
         messages.success(request, _("“%(name)s” is booked for you.") % {"name": name})
-        url = _booking_url(entry.booking_id)
-        if url:
-            return redirect(url)
+        return redirect("buchungen:booking_detail", pk=entry.booking_id)
     return redirect("buchungen:waitlist")
 
 
