@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from konten.admin_login import ThrottledAdminAuthenticationForm
 from konten.models import AccessibilityFeedback, Invitation, Membership, Organisation, User
 
 
@@ -13,6 +15,8 @@ def _admin_site_has_permission(request) -> bool:
 
 
 admin.site.has_permission = _admin_site_has_permission
+# The admin's login counts against the site's failed-login limits (konten/admin_login.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = _("Ressourcennetz Soziokultur Meißen — administration")
 admin.site.site_title = _("Ressourcennetz administration")
 
@@ -79,6 +83,8 @@ class OrganisationAdmin(CoordinatorAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    # As the organisation form does (konten/forms.py): an address without a scheme means https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Invitation)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from konten.models import AccessibilityFeedback, Membership, Organisation, User
+from konten.uploads import BROWSER_IMAGE_FORMATS, image_dimensions_check, image_storage_name
 
 
 def form_apply_errors(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
@@ -67,6 +68,14 @@ class OrganisationForm(forms.ModelForm):
                 _("The logo may be at most %(size)s MB.")
                 % {"size": settings.MAX_IMAGE_UPLOAD_BYTES // (1024 * 1024)}
             )
+        # A new upload: Django's ImageField has opened and verified it with Pillow (``logo.image``).
+        # Only formats browsers show, of sane dimensions, stored under a name that says what it is.
+        picture = getattr(logo, "image", None)
+        if picture is not None:
+            if picture.format not in BROWSER_IMAGE_FORMATS:
+                raise ValidationError(_("Please upload a JPEG, PNG, GIF or WebP file."))
+            image_dimensions_check(*picture.size)
+            logo.name = image_storage_name(picture.format)
         return logo
 
     def clean(self):

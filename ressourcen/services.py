@@ -20,6 +20,7 @@ from PIL import Image
 
 from konten.models import Membership, Organisation, User
 from konten.services import require_perm
+from konten.uploads import BROWSER_IMAGE_FORMATS, image_dimensions_check, image_storage_name
 from ressourcen.models import Closure, Feature, OpeningHours, Resource, ResourcePhoto, Weekday
 
 # What the holder of a skill may change on their own offer; everything else is the managers' call.
@@ -248,11 +249,13 @@ def closure_delete(*, actor: User, closure: Closure) -> None:
 
 
 # Formats every browser shows; Pillow opens many more (TIFF, PSD …) that a page could not display.
-PHOTO_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
+PHOTO_FORMATS = frozenset(BROWSER_IMAGE_FORMATS)
 
 
 def photo_validate_image(image) -> None:
-    """The upload is a real picture in a format browsers show and not larger than the limit."""
+    """The upload is a real picture in a format browsers show, not larger than the limit and of sane
+    dimensions (konten/uploads.py). It is then renamed to a random name with the extension of its real
+    format, which is what the storage saves it under."""
     limit = settings.MAX_IMAGE_UPLOAD_BYTES
     if image.size is not None and image.size > limit:
         raise ValidationError(
@@ -262,6 +265,7 @@ def photo_validate_image(image) -> None:
         image.seek(0)
         with Image.open(image) as picture:
             image_format = picture.format
+            width, height = picture.size
             picture.verify()
     except Exception as exc:  # Pillow raises many kinds of errors on broken or foreign files.
         raise ValidationError(
@@ -271,6 +275,11 @@ def photo_validate_image(image) -> None:
         image.seek(0)
     if image_format not in PHOTO_FORMATS:
         raise ValidationError({"image": _("Please upload a JPEG, PNG, GIF or WebP file.")})
+    try:
+        image_dimensions_check(width, height)
+    except ValidationError as error:
+        raise ValidationError({"image": error}) from error
+    image.name = image_storage_name(image_format)
 
 
 @transaction.atomic
