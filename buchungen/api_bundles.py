@@ -164,8 +164,13 @@ ITEM_ERRORS_400 = OpenApiResponse(
             "items": {
                 "type": "array",
                 "items": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                        {"type": "string"},
+                    ]
                 },
                 "description": (
                     "One object of field errors per item, `{}` for an item without problems; for errors "

@@ -17,7 +17,9 @@ from buchungen.views.notifications import notifications_of, summary_of, target_o
 from konten.api import error_responses
 from ressourcen.api import LocalDateTimeField
 
-TRUE_VALUES = {"true", "1", "yes"}
+
+class UnreadQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False)
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -108,7 +110,10 @@ class NotificationViewSet(GenericViewSet):
 
     def list(self, request: Request) -> Response:
         rows = self.get_queryset()
-        if request.query_params.get("unread", "").lower() in TRUE_VALUES:
+        # ``unread`` as a boolean (true/false, 1/0, yes/no); anything else is a 400, not "false".
+        query = UnreadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data.get("unread"):
             rows = rows.filter(read_at__isnull=True)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

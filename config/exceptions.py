@@ -25,6 +25,29 @@ def _validation_detail(error: DjangoValidationError) -> dict[str, list[str]]:
     return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
 
 
+def _flat_list_errors(detail: Any) -> Any:
+    """A list parameter's errors come from DRF as ``{index: [messages]}`` (``?feature=a&feature=b``);
+    the contract is ``{"field": ["message", …]}``, so they become one list of the distinct messages.
+    (Nested objects keep their field names; ``items`` of a booking request is already a list.)"""
+    if not isinstance(detail, dict):
+        return detail
+    flat = {}
+    for field, errors in detail.items():
+        if isinstance(errors, dict) and errors and all(isinstance(index, int) for index in errors):
+            messages = [message for index in sorted(errors) for message in _messages(errors[index])]
+            errors = list(dict.fromkeys(messages))
+        flat[field] = errors
+    return flat
+
+
+def _messages(errors: Any) -> list:
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in _messages(value)]
+    if isinstance(errors, list):
+        return [message for value in errors for message in _messages(value)]
+    return [errors]
+
+
 def _authenticate_header(context: dict[str, Any]) -> str | None:
     """The first ``WWW-Authenticate`` challenge any of the view's authenticators offers."""
     view, request = context.get("view"), context.get("request")
@@ -42,6 +65,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(_validation_detail(exc))
 
     response = drf_exception_handler(exc, context)
+
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = _flat_list_errors(response.data)
 
     if response is not None and isinstance(
         exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed

@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -97,7 +97,14 @@ class RulesActionPermission(BasePermission):
         known, perm = self._perm(view)
         if not known:
             return False
-        if perm is None or view.detail:
+        if perm is None:
+            return True
+        # Changing anything needs a login first: an anonymous caller gets 401 before the view looks
+        # the object up, not a 404 that depends on whether (and for whom) it exists. (Reading may be
+        # public through a rule, e.g. an active resource.)
+        if not request.user.is_authenticated and request.method not in SAFE_METHODS:
+            return False
+        if view.detail:
             return True
         return request.user.has_perm(perm)
 

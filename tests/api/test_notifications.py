@@ -138,3 +138,11 @@ def test_no_other_methods(api_as, member_b, mine):
     assert client.delete(f"{LIST}{mine['unread'].pk}/").status_code in (404, 405)
     assert client.get(read(mine["unread"].pk)).status_code == 405
     assert Notification.objects.filter(recipient=member_b).count() == 2
+
+
+def test_unread_must_be_a_boolean(api_as, member_b, mine):
+    # Found by fuzzing: ``unread=0.0`` (or any other word) silently meant "all".
+    response = api_as(member_b).get(LIST, {"unread": "0.0"})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["unread"]

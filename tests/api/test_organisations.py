@@ -389,3 +389,49 @@ def test_options_describe_the_endpoint(api, network):
 
     assert response.status_code == 200
     assert response.json()["name"] == "Organisation List"
+
+
+# --- Found by fuzzing (tests/api/test_fuzz.py) --------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/api/v1/organisations/-3/closures/", "/api/v1/bookings/1.5/", "/api/v1/no-such-thing/\n/"]
+)
+def test_a_path_that_names_no_endpoint_is_a_json_404(api, url):
+    response = api.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"page": "abc"}, "page"),
+        ({"page": "0"}, "page"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": ["5", "6"]}, "page_size"),
+    ],
+)
+def test_a_bad_page_or_page_size_is_a_400_naming_it(api, org_a, query, field):
+    response = api.get(LIST_URL, query)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_last_is_a_404_and_a_large_page_size_is_capped(api, org_a):
+    assert api.get(LIST_URL, {"page": 2}).status_code == 404
+    assert api.get(LIST_URL, {"page_size": 1000}).json()["count"] == 1
+
+
+def test_blank_website_and_e_mail_are_documented(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    organisation = schema["components"]["schemas"]["Organisation"]["properties"]
+
+    for field in ("website", "contact_email"):
+        assert {"type": "string", "maxLength": 0} in organisation[field]["oneOf"], field

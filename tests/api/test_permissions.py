@@ -29,3 +29,10 @@ def test_named_permission_is_asked_of_rules(coordinator, outsider):
 
     assert permission.has_permission(SimpleNamespace(user=coordinator), view("create"))
     assert not permission.has_permission(SimpleNamespace(user=outsider), view("create"))
+
+
+def test_anonymous_change_of_an_unknown_object_is_401_not_404(api, db):
+    # Found by fuzzing: the 404 came before the login check.
+    response = api.delete("/api/v1/resources/999999/")
+
+    assert response.status_code == 401
