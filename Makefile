@@ -100,6 +100,14 @@ superuser: migrate ## create an administrator account
 test: $(VENV)/.installed-test translations node_modules/axe-core/axe.min.js ## run the whole suite on SQLite and PostgreSQL
 	bin/test $(ARGS)
 
+.PHONY: load-test
+load-test: $(VENV)/.installed-test ## load test on PostgreSQL + Redis (docs/load-test.md; ARGS="--duration 120 --users 32")
+	$(PY) bench/load/run.py $(ARGS)
+
+.PHONY: bench
+bench: $(VENV)/.installed-runtime ## benchmark on PostgreSQL + Redis, JSON to var/bench/latest.json (docs/benchmarks.md; ARGS="--bookings 100000")
+	$(PY) bench/run.py $(ARGS)
+
 .PHONY: lint
 lint: $(VENV)/.installed-test ## ruff check + ruff format --check
 	$(BIN)/ruff check .

@@ -4,13 +4,16 @@ Creates a throw-away database (SQLite file in a temporary folder; or, when DATAB
 PostgreSQL, Django's test database ``test_<name>`` next to it), fills it with bookings whose 24-hour
 reminder is due, and times each step of ``buchungen.reminders.sweep``: writing the reminders, queuing
 the e-mails (to an in-memory broker: the worker's sending is another benchmark), and a second sweep
-that finds nothing to do. Prints the figures; drops the database at the end.
+that finds nothing to do. Prints the figures (``--json``: one JSON document, as part d of
+``bench/run.py``); drops the database at the end. On PostgreSQL the throw-away database is named
+``<name>_sweep`` (not ``test_<name>``, which pytest-django may be reusing).
 
-    .venv/bin/python bench/notification_sweep.py [--bookings 100000]
+    .venv/bin/python bench/notification_sweep.py [--bookings 100000] [--json]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ressourcen .venv/bin/python bench/notification_sweep.py
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -98,20 +101,44 @@ def _timed_sweep(now) -> list[tuple[str, float, int]]:
     return figures
 
 
+def _floor(count: int) -> float:
+    """Seconds for writing ``count`` notification rows with one INSERT … SELECT, rolled back."""
+    from buchungen.models import Notification
+
+    table = Notification._meta.db_table
+    with transaction.atomic():
+        began = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (key, recipient_id, kind, booking_id, sequence, mandatory, context, "  # noqa: S608
+                "created, email_state, email_attempts, email_due, email_error) "
+                "SELECT 'floor:' || b.id, b.booked_by_id, 'floor', b.id, 0, false, '{}', b.created, "
+                "'pending', 0, b.created, '' FROM buchungen_booking b"
+            )
+        seconds = time.perf_counter() - began
+        transaction.set_rollback(True)
+    return round(seconds, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=100_000)
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
+    say = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
 
     db = settings.DATABASES["default"]
     tmp = None
     if db["ENGINE"].endswith("sqlite3"):
         tmp = tempfile.TemporaryDirectory(prefix="bench-sweep-")
         db["TEST"]["NAME"] = str(Path(tmp.name) / "bench.sqlite3")
+    else:
+        db["TEST"]["NAME"] = f"{db['NAME']}_sweep"
     began = time.perf_counter()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    print(f"migrate: {time.perf_counter() - began:.1f} s")
+    say(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+    say(f"migrate: {time.perf_counter() - began:.1f} s")
+    document: dict = {"due_reminders": args.bookings}
     try:
         from buchungen.models import Notification
 
@@ -119,16 +146,33 @@ def main() -> None:
         began = time.perf_counter()
         _fill(args.bookings, now)
         seconds = time.perf_counter() - began
-        print(f"setup: {args.bookings:,} confirmed bookings due for a reminder, written in {seconds:.1f} s")
+        say(f"setup: {args.bookings:,} confirmed bookings due for a reminder, written in {seconds:.1f} s")
+        document["setup_seconds"] = round(seconds, 1)
 
-        for label in ("first sweep", "second sweep (nothing due)"):
+        for key, label in (("first_sweep", "first sweep"), ("second_sweep", "second sweep (nothing due)")):
             figures = _timed_sweep(now)
             total = sum(seconds for _, seconds, _ in figures)
-            print(f"{label}: {total:.2f} s")
+            say(f"{label}: {total:.2f} s")
             for name, seconds, result in figures:
-                print(f"  {name:<18} {seconds:8.3f} s  {result}")
+                say(f"  {name:<18} {seconds:8.3f} s  {result}")
+            document[key] = {
+                "seconds": round(total, 3),
+                "steps": {
+                    name: {"seconds": round(seconds, 3), "result": result}
+                    for name, seconds, result in figures
+                },
+            }
         written = Notification.objects.filter(kind="reminder").count()
-        print(f"reminders in the table: {written:,} (one per booking: {written == args.bookings})")
+        say(f"reminders in the table: {written:,} (one per booking: {written == args.bookings})")
+        document["reminders_written"] = written
+        document["one_per_booking"] = written == args.bookings
+        # The floor: the same number of rows written by one INSERT … SELECT (no rules, no keys).
+        document["floor_insert_select_seconds"] = _floor(args.bookings)
+        document["sweep_over_floor"] = round(
+            document["first_sweep"]["seconds"] / document["floor_insert_select_seconds"], 1
+        )
+        if args.json:
+            print(json.dumps(document, default=str))
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         if tmp is not None:

@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from buchungen.ical import FeedEvent
 from buchungen.models import Booking, BookingStatus, BookingTransition, CalendarFeed
+from buchungen.selectors import active_blocking
 from konten.models import Membership, User
 from konten.services import require_perm
 from ressourcen.models import Resource
@@ -221,9 +222,7 @@ def resource_feed_events(*, resource: Resource, now: datetime, host: str) -> lis
     """
     start, end = now - RESOURCE_PAST, now + RESOURCE_AHEAD
     rows = (
-        Booking.objects.active()
-        .filter(resource=resource)
-        .blocking(start, end)
+        active_blocking(Booking.objects.filter(resource=resource), start, end)
         .order_by("blocked_start", "pk")
         .values_list("pk", "blocked_start", "blocked_end", "quantity", "updated")
     )

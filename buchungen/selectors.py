@@ -11,16 +11,38 @@ an active booking: the booking widened by the set-up and tidy-up buffers it was 
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from typing import TypedDict
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 
 from buchungen.models import Booking
+from konten.expressions import AnyOf
 from konten.models import Membership, User
-from ressourcen.models import Resource
-from ressourcen.selectors import Interval, merge_intervals, resource_bookable_intervals
+from ressourcen.models import Closure, OpeningHours, Resource
+from ressourcen.selectors import (
+    MIDNIGHT,
+    Interval,
+    covers,
+    local_zone,
+    merge_intervals,
+    opening_intervals,
+    resource_bookable_intervals,
+)
 
 # (start, end, units) — a piece of time with a number of units taken or left.
 Piece = tuple[datetime, datetime, int]
@@ -44,11 +66,9 @@ def bookings_visible_to(user: User) -> QuerySet[Booking]:
         return Booking.objects.all()
     member_of = Membership.objects.filter(user=user).values("organisation_id")
     manager_of = Membership.objects.managers().filter(user=user).values("organisation_id")
+    resources = Resource.objects.filter(Q(organisation_id__in=manager_of) | Q(holder=user)).values("pk")
     return Booking.objects.filter(
-        Q(booked_by=user)
-        | Q(organisation_id__in=member_of)
-        | Q(resource__organisation_id__in=manager_of)
-        | Q(resource__holder=user)
+        Q(booked_by=user) | AnyOf("organisation_id", member_of) | AnyOf("resource_id", resources)
     )
 
 
@@ -187,11 +207,8 @@ def resource_availability(*, resource: Resource, start: datetime, end: datetime)
     # repeated autumn hour); all rows from the database are UTC already.
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     bookable = resource_bookable_intervals(resource=resource, start=start, end=end)
-    rows = (
-        Booking.objects.active()
-        .filter(resource=resource)
-        .blocking(start, end)
-        .values_list("blocked_start", "blocked_end", "quantity")
+    rows = active_blocking(Booking.objects.filter(resource=resource), start, end).values_list(
+        "blocked_start", "blocked_end", "quantity"
     )
     busy = usage_profile(rows, start, end)
     return {"bookable": bookable, "busy": busy, "free": free_pieces(bookable, busy, resource.quantity)}
@@ -212,15 +229,7 @@ def resources_free_between(
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     before = timedelta(minutes=max(resource.buffer_before_minutes for resource in resources))
     after = timedelta(minutes=max(resource.buffer_after_minutes for resource in resources))
-    rows = (
-        Booking.objects.active()
-        .filter(resource_id__in=[resource.pk for resource in resources])
-        .blocking(start - before, end + after)
-        .values_list("resource_id", "blocked_start", "blocked_end", "quantity")
-    )
-    taken: dict[int, list[Piece]] = defaultdict(list)
-    for resource_id, blocked_start, blocked_end, quantity in rows:
-        taken[resource_id].append((blocked_start, blocked_end, quantity))
+    taken = _taken_near([resource.pk for resource in resources], start - before, end + after)
     return [
         resource
         for resource in resources
@@ -231,5 +240,164 @@ def resources_free_between(
             blocked_end=end + timedelta(minutes=resource.buffer_after_minutes),
             quantity=1,
             bookings=taken.get(resource.pk, ()),
+        )
+    ]
+
+
+def _longest_active_booking() -> Subquery:
+    """The longest blocked interval of any active booking, as a subquery (PostgreSQL).
+
+    Migration 0005's index makes it one index step. It bounds overlap searches from below: a blocked
+    interval ending after ``t`` starts after ``t − longest``, so the btree on (resource, blocked_start)
+    is read only around the window instead of back to each resource's first booking. PostgreSQL runs it
+    once per query (an InitPlan) and uses the result as an index bound.
+    """
+    length = ExpressionWrapper(F("blocked_end") - F("blocked_start"), output_field=DurationField())
+    return Subquery(
+        Booking.objects.active().annotate(length=length).order_by("-length").values("length")[:1],
+        output_field=DurationField(),
+    )
+
+
+def active_blocking(bookings: QuerySet[Booking], start: datetime, end: datetime) -> QuerySet[Booking]:
+    """The active ones of ``bookings`` whose blocked interval overlaps ``[start, end)``; on PostgreSQL
+    also bounded from below by the longest active booking, so that the (resource, blocked_start) index
+    is read only around the window rather than back to the resource's first booking."""
+    bookings = bookings.active().blocking(start, end)
+    if connection.vendor == "postgresql":
+        # SQLite stores instants as text: no interval arithmetic there, and no need at its sizes.
+        lower = ExpressionWrapper(
+            Value(start, output_field=DateTimeField()) - _longest_active_booking(),
+            output_field=DateTimeField(),
+        )
+        bookings = bookings.filter(blocked_start__gt=lower)
+    return bookings
+
+
+def _taken_near(resource_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Piece]]:
+    """The blocked intervals and units of the active bookings of ``resource_ids`` overlapping
+    ``[start, end)``, by resource; one query."""
+    if not resource_ids:
+        return {}
+    rows = active_blocking(Booking.objects.filter(resource_id__in=resource_ids), start, end)
+    taken: dict[int, list[Piece]] = defaultdict(list)
+    for resource_id, blocked_start, blocked_end, quantity in rows.values_list(
+        "resource_id", "blocked_start", "blocked_end", "quantity"
+    ):
+        taken[resource_id].append((blocked_start, blocked_end, quantity))
+    return taken
+
+
+def _single_day_hours(start: datetime, end: datetime) -> tuple[int, time, time] | None:
+    """``(weekday, from, until)`` in Berlin wall-clock time when ``[start, end)`` lies within one local
+    day whose clock does not change (``until`` 00:00 = midnight), else None. Only then is "one opening
+    range contains the window" a plain comparison of times, which SQL can answer."""
+    zone = local_zone()
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = local_start.date()
+    midnight_end = local_end.time() == MIDNIGHT and local_end.date() == day + timedelta(days=1)
+    if local_end.date() != day and not midnight_end:
+        return None
+    day_start = datetime.combine(day, MIDNIGHT, tzinfo=zone)
+    day_end = datetime.combine(day + timedelta(days=1), MIDNIGHT, tzinfo=zone)
+    if day_start.utcoffset() != day_end.utcoffset():
+        return None  # the last Sunday of March or October: leave it to the exact arithmetic
+    return day.weekday(), local_start.time(), local_end.time()
+
+
+def free_resource_ids(*, resources: QuerySet[Resource], start: datetime, end: datetime) -> list[int]:
+    """The ids of ``resources`` (in their order) that are bookable for the whole of ``[start, end)`` and
+    not taken then — the same answer as ``ressourcen.selectors.resource_search`` with a free period
+    followed by ``resources_free_between`` — without loading a model instance.
+
+    One query settles the clear cases in SQL for every candidate, with ``EXISTS`` probes on the
+    indexes: a closure overlapping the window (closed), an opening range containing the window
+    (open), no opening range touching it that day (shut), an active booking overlapping the bare
+    window (taken, for rooms and skills), none within the widest buffers around it (free). Only the
+    rest — a window covered by two adjacent ranges, a day the clocks change, a booking within a
+    buffer's reach, equipment partly in use — is decided in Python by the exact rules, with at most
+    two more queries for just those resources (their opening hours, their bookings near the window).
+    At most four queries, whatever the number of resources.
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    widest = resources.order_by().aggregate(
+        before=Max("buffer_before_minutes"), after=Max("buffer_after_minutes")
+    )
+    if widest["before"] is None:
+        return []  # no candidates
+    near_start = start - timedelta(minutes=widest["before"])
+    near_end = end + timedelta(minutes=widest["after"])
+    bookings = Booking.objects.filter(resource=OuterRef("pk"))
+    own_hours = OpeningHours.objects.filter(resource=OuterRef("pk"))
+    closures = Closure.objects.filter(start__lt=end, end__gt=start)
+    day = _single_day_hours(start, end)
+    probes = {
+        "has_hours": Exists(own_hours),
+        # Two probes rather than one with OR: each can then use its index.
+        "closed": Exists(closures.filter(resource=OuterRef("pk"))),
+        "closed_all": Exists(closures.filter(resource=None, organisation=OuterRef("organisation"))),
+        "taken": Exists(active_blocking(bookings, start, end)),
+        "near": Exists(active_blocking(bookings, near_start, near_end)),
+    }
+    if day is not None:
+        weekday, opens, closes = day
+        until_midnight = Q(end=MIDNIGHT)
+        probes["contains"] = Exists(
+            own_hours.filter(weekday=weekday, start__lte=opens).filter(
+                until_midnight if closes == MIDNIGHT else Q(end__gte=closes) | until_midnight
+            )
+        )
+        touching = own_hours.filter(weekday=weekday).filter(Q(end__gt=opens) | until_midnight)
+        probes["touches"] = Exists(touching if closes == MIDNIGHT else touching.filter(start__lt=closes))
+    fields = ["pk", "kind", "quantity", "buffer_before_minutes", "buffer_after_minutes", *probes]
+    rows = [dict(zip(fields, row, strict=True)) for row in resources.annotate(**probes).values_list(*fields)]
+
+    hours_unclear, bookings_unclear = [], []
+    for row in rows:
+        if row["closed"] or row["closed_all"]:
+            row["open"] = False
+        elif not row["has_hours"] or row.get("contains"):
+            row["open"] = True
+        elif day is not None and not row["touches"]:
+            row["open"] = False
+        else:
+            row["open"] = None  # adjacent ranges, or a day the clocks change
+            hours_unclear.append(row["pk"])
+        exclusive = row["kind"] != Resource.Kind.EQUIPMENT
+        if exclusive and row["taken"]:
+            row["free"] = False
+        elif not row["near"]:
+            row["free"] = True
+        else:
+            row["free"] = None  # something within a buffer's reach, or equipment partly in use
+            if row["open"] is not False:
+                bookings_unclear.append(row["pk"])
+
+    if hours_unclear:
+        hours: dict[int, list[OpeningHours]] = defaultdict(list)
+        for opening in OpeningHours.objects.filter(resource__in=hours_unclear).order_by():
+            hours[opening.resource_id].append(opening)
+        for row in rows:
+            if row["open"] is None:
+                # No closure overlaps the window (those were settled above): the hours alone decide.
+                row["open"] = covers(opening_intervals(hours[row["pk"]], start, end), start, end)
+    taken = _taken_near(bookings_unclear, near_start, near_end)
+    return [
+        row["pk"]
+        for row in rows
+        if row["open"]
+        and (
+            row["free"]
+            or (
+                row["free"] is None
+                and not booking_conflicts(
+                    exclusive=row["kind"] != Resource.Kind.EQUIPMENT,
+                    capacity=row["quantity"],
+                    blocked_start=start - timedelta(minutes=row["buffer_before_minutes"]),
+                    blocked_end=end + timedelta(minutes=row["buffer_after_minutes"]),
+                    quantity=1,
+                    bookings=taken.get(row["pk"], ()),
+                )
+            )
         )
     ]

@@ -41,7 +41,7 @@ from buchungen.models import (
     BookingStatus,
     BookingTransition,
 )
-from buchungen.selectors import booking_conflicts
+from buchungen.selectors import active_blocking, booking_conflicts
 from konten.models import Membership, Organisation, User
 from konten.services import require_perm
 from ressourcen.models import Closure, OpeningHours, Resource
@@ -213,10 +213,9 @@ def _check_quota(
 
 def _taken(resource: Resource, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
     return list(
-        Booking.objects.active()
-        .filter(resource=resource)
-        .blocking(start, end)
-        .values_list("blocked_start", "blocked_end", "quantity")
+        active_blocking(Booking.objects.filter(resource=resource), start, end).values_list(
+            "blocked_start", "blocked_end", "quantity"
+        )
     )
 
 

@@ -19,7 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from konten.models import Organisation, User
+from konten.expressions import AnyOf
+from konten.models import Membership, Organisation, User
 from ressourcen.models import Closure, Feature, OpeningHours, Resource
 
 Interval = tuple[datetime, datetime]
@@ -207,28 +208,15 @@ def resources_visible_to(user: User) -> QuerySet[Resource]:
         return queryset.filter(is_active=True)
     if user.is_coordinator:
         return queryset
-    return queryset.filter(
-        Q(is_active=True) | Q(organisation__memberships__user=user, organisation__memberships__role="manager")
-    ).distinct()
+    managed = Membership.objects.managers().filter(user=user).values("organisation_id")
+    return queryset.filter(Q(is_active=True) | AnyOf("organisation_id", managed))
 
 
-def resource_search(*, user: User, criteria: ResourceFilter) -> list[Resource]:
-    """The catalogue's search: active resources matching every criterion, sorted.
-
-    A constant number of queries whatever the number of results: the resources with their organisation
-    (one query), features, photos and — when a free period is asked for — opening hours and the closures
-    overlapping it are prefetched. "Free" means bookable for the whole period (opening hours minus
-    closures); the booking engine narrows it further by what is booked.
-    """
+def resource_queryset(criteria: ResourceFilter) -> QuerySet[Resource]:
+    """Active resources matching every criterion but the free period, sorted; lazy and without
+    prefetches, so that a caller can count and cut a page in SQL (the API's list). Validates ``criteria``."""
     resource_filter_validate(criteria)
-    queryset = (
-        Resource.objects.active()
-        .select_related("organisation", "holder")
-        .prefetch_related(
-            Prefetch("features", queryset=Feature.objects.order_by("category", "position", "name")),
-            "photos",
-        )
-    )
+    queryset = Resource.objects.active()
     if criteria.q:
         for word in criteria.q.split():
             queryset = queryset.filter(
@@ -248,7 +236,26 @@ def resource_search(*, user: User, criteria: ResourceFilter) -> list[Resource]:
         queryset = queryset.filter(features__slug=slug)
     if criteria.capacity_min is not None:
         queryset = queryset.filter(capacity__gte=criteria.capacity_min)
-    queryset = queryset.order_by(*SORTS[criteria.sort])
+    return queryset.order_by(*SORTS[criteria.sort])
+
+
+def resource_search(*, user: User, criteria: ResourceFilter) -> list[Resource]:
+    """The catalogue's search: active resources matching every criterion, sorted.
+
+    A constant number of queries whatever the number of results: the resources with their organisation
+    (one query), features, photos and — when a free period is asked for — opening hours and the closures
+    overlapping it are prefetched. "Free" means bookable for the whole period (opening hours minus
+    closures); the booking engine narrows it further by what is booked. (The API's list asks
+    ``resource_queryset`` and ``buchungen.selectors.free_resource_ids`` instead, which load a page only.)
+    """
+    queryset = (
+        resource_queryset(criteria)
+        .select_related("organisation", "holder")
+        .prefetch_related(
+            Prefetch("features", queryset=Feature.objects.order_by("category", "position", "name")),
+            "photos",
+        )
+    )
     if criteria.free_from is None or criteria.free_until is None:
         return list(queryset)
 

@@ -32,6 +32,7 @@ from buchungen.forms import BookingForm, CancelForm, local_input, organisations_
 from buchungen.models import ACTIVE_STATUSES, Booking, BookingStatus, BookingTransition
 from buchungen.selectors import (
     Piece,
+    active_blocking,
     booking_conflicts,
     bookings_list,
     bookings_visible_to,
@@ -353,10 +354,7 @@ def _visible_bookings(user, resource: Resource, start: datetime, end: datetime) 
     if not user.is_authenticated:
         return []
     return list(
-        bookings_visible_to(user)
-        .active()
-        .filter(resource=resource)
-        .blocking(start, end)
+        active_blocking(bookings_visible_to(user).filter(resource=resource), start, end)
         .select_related("organisation")
         .order_by("start", "pk")
     )

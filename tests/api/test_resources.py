@@ -446,14 +446,15 @@ FREE = {"free_from": "2026-12-01T18:00", "free_until": "2026-12-01T21:00"}
 @pytest.mark.parametrize(
     ("persona", "query", "most"),
     [
-        # resources + features + photos + opening hours (of the page)
-        ("visitor", {}, 4),
+        # count + the page's resources + features + photos + opening hours
+        ("visitor", {}, 5),
         # + token; + check of the feature slugs
-        ("manager_a", {"feature": "aufzug"}, 6),
-        # + the closures overlapping the period (of resources and of whole organisations)
-        # + the bookings overlapping it (one query for all candidates, buchungen.selectors)
-        ("visitor", FREE, 7),
-        ("coordinator", {**FREE, "feature": ["aufzug", "wlan"], "q": "Saal", "capacity_min": 10}, 9),
+        ("manager_a", {"feature": "aufzug"}, 7),
+        # free period (buchungen.selectors.free_resource_ids): the candidates' ids, their opening hours,
+        # the closures overlapping the period, the bookings near it; then the page's resources +
+        # features + photos + opening hours (no count: the page is cut from a list of ids)
+        ("visitor", FREE, 8),
+        ("coordinator", {**FREE, "feature": ["aufzug", "wlan"], "q": "Saal", "capacity_min": 10}, 10),
     ],
 )
 def test_list_query_count_does_not_grow_with_resources(
@@ -1058,3 +1059,22 @@ def test_opening_hours_rows_are_untouched_by_closures(api_as, manager_a, org_a, 
     api_as(manager_a).post(org_closures_url(org_a), body, format="json")
 
     assert OpeningHours.objects.filter(resource=room_a).count() == 1
+
+
+# --- Found by fuzzing (tests/api/test_fuzz.py) --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_capacity_min_must_be_digits(api):
+    response = api.get(LIST_URL, {"capacity_min": "20.0"})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["capacity_min"]
+
+
+@pytest.mark.django_db
+def test_errors_of_a_repeated_parameter_are_one_list_of_messages(api):
+    response = api.get(LIST_URL, {"feature": ["aufzug", "a\x00b"]})
+
+    assert response.status_code == 400
+    assert response.json()["feature"] == ["Null characters are not allowed."]
