@@ -354,33 +354,39 @@ def free_resource_ids(*, resources: QuerySet[Resource], start: datetime, end: da
 
     hours_unclear, bookings_unclear = [], []
     for row in rows:
-        if row["closed"] or row["closed_all"]:
-            row["open"] = False
-        elif not row["has_hours"] or row.get("contains"):
+        if row["closed"] or row["closed_all"] or (row["kind"] != Resource.Kind.EQUIPMENT and row["taken"]):
+            row["open"] = row["free"] = False
+            continue
+        # None: something within a buffer's reach, or equipment partly in use.
+        row["free"] = None if row["near"] else True
+        if not row["has_hours"] or row.get("contains"):
             row["open"] = True
         elif day is not None and not row["touches"]:
             row["open"] = False
+            continue
         else:
-            row["open"] = None  # adjacent ranges, or a day the clocks change
+            row["open"] = None  # adjacent ranges, a window over several days, a day the clocks change
             hours_unclear.append(row["pk"])
-        exclusive = row["kind"] != Resource.Kind.EQUIPMENT
-        if exclusive and row["taken"]:
-            row["free"] = False
-        elif not row["near"]:
-            row["free"] = True
-        else:
-            row["free"] = None  # something within a buffer's reach, or equipment partly in use
-            if row["open"] is not False:
-                bookings_unclear.append(row["pk"])
+        if row["free"] is None:
+            bookings_unclear.append(row["pk"])
 
     if hours_unclear:
-        hours: dict[int, list[OpeningHours]] = defaultdict(list)
-        for opening in OpeningHours.objects.filter(resource__in=hours_unclear).order_by():
-            hours[opening.resource_id].append(opening)
+        hours: dict[int, list[tuple]] = defaultdict(list)
+        for resource_id, *weekly in (
+            OpeningHours.objects.filter(resource__in=hours_unclear)
+            .order_by()
+            .values_list("resource_id", "weekday", "start", "end")
+        ):
+            hours[resource_id].append(tuple(weekly))
+        covered: dict[tuple, bool] = {}  # the same weekly hours give the same answer
         for row in rows:
             if row["open"] is None:
                 # No closure overlaps the window (those were settled above): the hours alone decide.
-                row["open"] = covers(opening_intervals(hours[row["pk"]], start, end), start, end)
+                key = tuple(sorted(hours[row["pk"]]))
+                if key not in covered:
+                    weekly = [OpeningHours(weekday=w, start=o, end=c) for w, o, c in key]
+                    covered[key] = covers(opening_intervals(weekly, start, end), start, end)
+                row["open"] = covered[key]
     taken = _taken_near(bookings_unclear, near_start, near_end)
     return [
         row["pk"]
