@@ -26,6 +26,7 @@ from buchungen.errors import BookingConflict
 from buchungen.models import Booking, BookingStatus, BookingTransition
 from konten.api import OrganisationRefSerializer, RulesActionPermission, error_responses
 from konten.models import Organisation, User
+from konten.serialization import PlainColumnsMixin
 from ressourcen.api import LocalDateTimeField, local_isoformat
 from ressourcen.models import Resource
 from ressourcen.selectors import resources_visible_to
@@ -41,7 +42,7 @@ def _id_field() -> serializers.IntegerField:
 # --- Output ----------------------------------------------------------------------------------------------
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     """A person by name only — never the e-mail address."""
 
     class Meta:
@@ -50,7 +51,7 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResourceRefSerializer(serializers.ModelSerializer):
+class ResourceRefSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     organisation = OrganisationRefSerializer(read_only=True, help_text="The owning organisation.")
 
     class Meta:
@@ -59,7 +60,7 @@ class ResourceRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     resource = ResourceRefSerializer(read_only=True)
     organisation = OrganisationRefSerializer(
         read_only=True, allow_null=True, help_text="The borrowing organisation; null for a person alone."
@@ -95,7 +96,7 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     from_status = serializers.CharField(
         read_only=True, help_text="Empty for the step that created the booking."
     )

@@ -31,6 +31,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from konten import selectors, services
 from konten.models import Membership, Organisation, User
+from konten.serialization import PlainColumnsMixin
 
 # --- Shared API pieces ------------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class TokenView(APIView):
 # --- The caller ---------------------------------------------------------------------------------------
 
 
-class OrganisationRefSerializer(serializers.ModelSerializer):
+class OrganisationRefSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["id", "slug", "name"]

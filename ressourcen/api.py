@@ -35,11 +35,13 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.viewsets import GenericViewSet
 
-# The one import of the engine from the catalogue (DESIGN.md): what is taken — busy and free intervals,
-# the "free between" filter — is the engine's read side, which the catalogue's API and pages call.
 from buchungen import selectors as booking_selectors
 from konten.api import OPTIONAL_AUTH, OrganisationRefSerializer, RulesActionPermission, error_responses
 from konten.models import Organisation, User
+
+# The one import of the engine from the catalogue (DESIGN.md): what is taken — busy and free intervals,
+# the "free between" filter — is the engine's read side, which the catalogue's API and pages call.
+from konten.serialization import PlainColumnsMixin
 from ressourcen import selectors, services
 from ressourcen.models import POLICY_FIELDS, Closure, Feature, OpeningHours, Resource, ResourcePhoto
 
@@ -163,7 +165,7 @@ class FeatureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
 # --- Resources: reading --------------------------------------------------------------------------
 
 
-class HolderSerializer(serializers.ModelSerializer):
+class HolderSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     """The person behind a skill — the name only, never the e-mail address."""
 
     class Meta:
@@ -172,7 +174,7 @@ class HolderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -192,7 +194,7 @@ class WallClockTimeField(serializers.TimeField):
         super().__init__(format="%H:%M", **kwargs)
 
 
-class OpeningHoursSerializer(serializers.ModelSerializer):
+class OpeningHoursSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     """One weekly range in Berlin wall-clock time (weekday 0 = Monday … 6 = Sunday)."""
 
     start = WallClockTimeField(help_text="Local time, e.g. `18:00`.")
@@ -203,7 +205,7 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
         fields = ["weekday", "start", "end"]
 
 
-class ResourceSerializer(serializers.ModelSerializer):
+class ResourceSerializer(PlainColumnsMixin, serializers.ModelSerializer):
     """A resource as the catalogue shows it; list items and the detail have the same fields."""
 
     organisation = OrganisationRefSerializer(read_only=True)
