@@ -308,7 +308,13 @@ class OpeningHours(models.Model):
                 condition=Q(end__gt=models.F("start")) | Q(end="00:00"),
                 name="opening_hours_end_after_start",
                 violation_error_message=_("The end must be after the start."),
-            )
+            ),
+            # The API and the forms offer Monday (0) … Sunday (6) only; the database holds to it too.
+            models.CheckConstraint(
+                condition=Q(weekday__lte=6),
+                name="opening_hours_weekday",
+                violation_error_message=_("Not a weekday."),
+            ),
         ]
 
     def __str__(self) -> str:

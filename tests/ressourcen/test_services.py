@@ -371,3 +371,13 @@ def test_member_cannot_add_photos(member_a, org_a):
     with pytest.raises(PermissionDenied):
         services.photo_add(actor=member_a, resource=room, image=png_upload(), alt_text="Saal")
     assert not ResourcePhoto.objects.exists()
+
+
+def test_the_database_refuses_a_weekday_past_sunday(org_a):
+    """The services refuse it (above); the table holds to it too, whatever writes to it."""
+    from django.db import IntegrityError, transaction
+
+    room = ResourceFactory(organisation=org_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OpeningHours.objects.create(resource=room, weekday=7, start=time(9), end=time(10))
+    assert not room.opening_hours.exists()
