@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import ROOT, database_url, latency_summary
+from config.child_env import child_env
 
 BIN = Path(sys.executable).parent
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -41,15 +42,10 @@ def free_port() -> int:
 def gunicorn(workers: int = 4) -> Iterator[int]:
     """Start gunicorn, wait until it answers ``/healthz/``, yield its port; stop it afterwards."""
     port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DEBUG", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "EMAIL_HOST"}
-    }
-    env.update(
+    env = child_env(
+        "bench.settings",
         APP_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=database_url(),
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         ALLOWED_HOSTS="127.0.0.1",

@@ -43,6 +43,11 @@ from urllib.request import urlopen
 import psycopg
 import redis
 
+if __package__ in {None, ""}:  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from config.child_env import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # gunicorn, celery and locust of the same virtual environment
 HERE = Path(__file__).resolve().parent
@@ -52,29 +57,6 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 # buchungen.models.ACTIVE_STATUSES (a test compares the two): bookings that hold their time.
 ACTIVE_STATUSES = ("requested", "confirmed", "checked_out")
 STARTUP_TIMEOUT = 60
-# Variables of the caller's shell that would leak into the children's settings.
-APP_VARIABLES = {
-    "APP_ENV",
-    "DEBUG",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_BACKEND",
-    "EMAIL_FILE_PATH",
-    "DATA_DIR",
-    "MEDIA_ROOT",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "DJANGO_SETTINGS_MODULE",
-    "CELERY_TASK_ALWAYS_EAGER",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
-    "TRUST_X_FORWARDED_PROTO",
-    "TRUSTED_PROXY_COUNT",
-    "SECURE_SSL_REDIRECT",
-}
 
 
 class SetupError(Exception):
@@ -380,12 +362,6 @@ def verdict(summary: dict, min_requests: int) -> list[str]:
 
 
 # --- Main --------------------------------------------------------------------------------------------
-
-
-def child_env(**variables: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1", **variables)
-    return env
 
 
 def healthy(port: int) -> bool:

@@ -27,6 +27,7 @@ import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
+from config.child_env import child_env  # noqa: F401 (the integration tests import it from here)
 from tests.conftest import require_service
 
 ROOT = Path(settings.BASE_DIR)
@@ -34,40 +35,11 @@ BIN = Path(sys.executable).parent  # celery and gunicorn of the same virtual env
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
-# Variables of the developer's shell (or of pytest-django) that would leak into a child process's settings.
-_APP_VARIABLES = {
-    "APP_ENV",
-    "DEBUG",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_BACKEND",
-    "EMAIL_FILE_PATH",
-    "DATA_DIR",
-    "MEDIA_ROOT",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "DJANGO_SETTINGS_MODULE",
-    "CELERY_TASK_ALWAYS_EAGER",
-    # Set by the browser tests' conftest for Playwright; `check --deploy` rightly refuses it.
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
-}
-
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def child_env(**variables: str) -> dict[str, str]:
-    """The environment of a child process: the real settings module, only the given app variables."""
-    env = {key: value for key, value in os.environ.items() if key not in _APP_VARIABLES}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1", **variables)
-    return env
 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 180) -> str:
