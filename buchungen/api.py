@@ -26,7 +26,7 @@ from buchungen.errors import BookingConflict
 from buchungen.models import Booking, BookingStatus, BookingTransition
 from konten.api import OrganisationRefSerializer, RulesActionPermission, error_responses
 from konten.models import Organisation, User
-from konten.serialization import PlainColumnsMixin
+from konten.serialization import PlainColumnsMixin, WholeNumberField
 from ressourcen.api import LocalDateTimeField, local_isoformat
 from ressourcen.models import Resource
 from ressourcen.selectors import resources_visible_to
@@ -228,8 +228,8 @@ class BookingListQuerySerializer(serializers.Serializer):
         # ``from`` is a Python keyword, so the fields cannot be class attributes.
         return {
             "status": serializers.ChoiceField(choices=BookingStatus.choices, required=False),
-            "resource": serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID),
-            "organisation": serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID),
+            "resource": WholeNumberField(required=False, min_value=1, max_value=MAX_ID),
+            "organisation": WholeNumberField(required=False, min_value=1, max_value=MAX_ID),
             "from": LocalDateTimeField(required=False),
             "to": LocalDateTimeField(required=False),
         }

@@ -1,6 +1,10 @@
-"""Faster answers from the apps' read serializers (shared by every app's API)."""
+"""Serializer helpers shared by every app's API: faster answers from the read serializers, strict whole
+numbers in query strings."""
+
+import re
 
 from rest_framework import fields as drf
+from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
@@ -58,3 +62,12 @@ class PlainColumnsMixin:
             check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             answer[name] = None if check_for_none is None else field.to_representation(attribute)
         return answer
+
+
+class WholeNumberField(serializers.IntegerField):
+    """Digits only: DRF's ``IntegerField`` also takes ``20.0``, which the schema's integer does not."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(r"\s*-?[0-9]+\s*", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)

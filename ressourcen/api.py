@@ -10,7 +10,6 @@ Berlin offset of that instant (``+01:00`` in winter, ``+02:00`` in summer). ``pa
 is the one parser for query parameters and bodies alike.
 """
 
-import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -41,7 +40,7 @@ from konten.models import Organisation, User
 
 # The one import of the engine from the catalogue (DESIGN.md): what is taken — busy and free intervals,
 # the "free between" filter — is the engine's read side, which the catalogue's API and pages call.
-from konten.serialization import PlainColumnsMixin
+from konten.serialization import PlainColumnsMixin, WholeNumberField
 from ressourcen import selectors, services
 from ressourcen.models import POLICY_FIELDS, Closure, Feature, OpeningHours, Resource, ResourcePhoto
 
@@ -275,15 +274,6 @@ def _with_details(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
         "photos",
         "opening_hours",
     )
-
-
-class WholeNumberField(serializers.IntegerField):
-    """Digits only: DRF's ``IntegerField`` also takes ``20.0``, which the schema's integer does not."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str) and not re.fullmatch(r"\s*-?[0-9]+\s*", data):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class ResourceListQuerySerializer(serializers.Serializer):
