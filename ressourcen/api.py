@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -269,11 +269,7 @@ class ResourceSerializer(PlainColumnsMixin, serializers.ModelSerializer):
 
 def _with_details(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
     """Everything ``ResourceSerializer`` reads, loaded in a fixed number of queries."""
-    return queryset.select_related("organisation", "holder").prefetch_related(
-        Prefetch("features", queryset=Feature.objects.order_by("category", "position", "name")),
-        "photos",
-        "opening_hours",
-    )
+    return selectors.resource_list_details(queryset).prefetch_related("opening_hours")
 
 
 class ResourceListQuerySerializer(serializers.Serializer):
@@ -663,9 +659,8 @@ class ResourceViewSet(GenericViewSet):
         ids = booking_selectors.free_resource_ids(
             resources=matching, start=criteria.free_from, end=criteria.free_until
         )
-        page_ids = self.paginate_queryset(ids)
-        loaded = _with_details(Resource.objects.filter(pk__in=page_ids)).in_bulk()
-        page = [loaded[pk] for pk in page_ids]
+        details = _with_details(Resource.objects.all())
+        page = selectors.resources_in_order(self.paginate_queryset(ids), details)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -239,6 +239,20 @@ def resource_queryset(criteria: ResourceFilter) -> QuerySet[Resource]:
     return queryset.order_by(*SORTS[criteria.sort])
 
 
+def resource_list_details(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
+    """``queryset`` with what a list of resources shows, in a fixed number of queries: organisation and
+    holder (joined), features in their order and photos (prefetched)."""
+    return queryset.select_related("organisation", "holder").prefetch_related(
+        Prefetch("features", queryset=Feature.objects.order_by("category", "position", "name")), "photos"
+    )
+
+
+def resources_in_order(ids: Sequence[int], queryset: QuerySet[Resource]) -> list[Resource]:
+    """The resources of ``ids`` from ``queryset`` (its details with them), in the order of ``ids``."""
+    loaded = queryset.filter(pk__in=ids).in_bulk()
+    return [loaded[pk] for pk in ids if pk in loaded]
+
+
 def resource_search(*, user: User, criteria: ResourceFilter) -> list[Resource]:
     """The catalogue's search: active resources matching every criterion, sorted.
 
@@ -248,14 +262,7 @@ def resource_search(*, user: User, criteria: ResourceFilter) -> list[Resource]:
     closures); the booking engine narrows it further by what is booked. (The API's list asks
     ``resource_queryset`` and ``buchungen.selectors.free_resource_ids`` instead, which load a page only.)
     """
-    queryset = (
-        resource_queryset(criteria)
-        .select_related("organisation", "holder")
-        .prefetch_related(
-            Prefetch("features", queryset=Feature.objects.order_by("category", "position", "name")),
-            "photos",
-        )
-    )
+    queryset = resource_list_details(resource_queryset(criteria))
     if criteria.free_from is None or criteria.free_until is None:
         return list(queryset)
 

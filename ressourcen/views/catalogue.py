@@ -25,10 +25,16 @@ from django.views.decorators.http import require_safe
 
 # The one import of the engine from the catalogue (DESIGN.md): what is taken — the week view's "taken"
 # ranges, the search's "free between" filter — is the engine's read side, which the catalogue calls.
-from buchungen.selectors import resource_availability, resources_free_between
+from buchungen.selectors import free_resource_ids, resource_availability
 from ressourcen.forms import ResourceSearchForm
 from ressourcen.models import Feature, OpeningHours, Resource, Weekday
-from ressourcen.selectors import closures_for, local_zone, resource_search
+from ressourcen.selectors import (
+    closures_for,
+    local_zone,
+    resource_list_details,
+    resource_queryset,
+    resources_in_order,
+)
 from ressourcen.text import duration_text
 
 PAGE_SIZE = 24
@@ -70,20 +76,25 @@ def _with_icons(features: Sequence[Feature]) -> Sequence[Feature]:
 def resource_list(request):
     features = _with_icons(list(Feature.objects.all()))
     form = ResourceSearchForm(request.GET, features=features)
-    resources: list[Resource] = []
+    matching = None
     if form.is_valid():
         criteria = form.criteria()
         try:
-            resources = resource_search(user=request.user, criteria=criteria)
+            matching = resource_queryset(criteria)
         except ValidationError as error:
             form.add_selector_errors(error)
-        else:
-            if criteria.free_from is not None and criteria.free_until is not None:
-                # resource_search knows opening hours and closures; the engine adds what is booked.
-                resources = resources_free_between(
-                    resources=resources, start=criteria.free_from, end=criteria.free_until
-                )
-    page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    if matching is None:
+        page = Paginator([], PAGE_SIZE).get_page(number)
+    elif criteria.free_from is not None and criteria.free_until is not None:
+        # Opening hours, closures and what is booked decide on ids; only the page's resources are loaded
+        # (the same answer as resource_search + resources_free_between, tests/buchungen/test_free_search.py).
+        ids = free_resource_ids(resources=matching, start=criteria.free_from, end=criteria.free_until)
+        page = Paginator(ids, PAGE_SIZE).get_page(number)
+        page.object_list = resources_in_order(page.object_list, resource_list_details(Resource.objects.all()))
+    else:
+        # Counted and cut in SQL.
+        page = Paginator(resource_list_details(matching), PAGE_SIZE).get_page(number)
     for resource in page.object_list:
         # All from the prefetched rows: no query per result.
         _with_icons(resource.features.all())
@@ -95,7 +106,7 @@ def resource_list(request):
         "feature_groups": form.feature_groups(),
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "result_count": len(resources),
+        "result_count": page.paginator.count,
         "has_period": form.has_period,
     }
     return render(
