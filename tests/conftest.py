@@ -5,6 +5,7 @@ belongs to A, ``manager_b``/``member_b`` likewise to B, ``coordinator`` coordina
 ``outsider`` has an account but no organisation.
 """
 
+import importlib
 import os
 import socket
 from pathlib import Path
@@ -21,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_configure(config):
     """Compile translations before the run (once, on the xdist controller), so a bare `pytest` tests
-    the German pages as `make test` does. Written atomically: workers never read half a file."""
+    the German pages as `make test` does. Written atomically: workers never read half a file.
+    In every process: restore the seeded data after each flush (``_seed_again_after_flush``)."""
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(_seed_again_after_flush, dispatch_uid="tests-seed-again-after-flush")
     if hasattr(config, "workerinput"):
         return
     from babel.messages.mofile import write_mo
@@ -70,6 +75,26 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def seed_features() -> None:
+    """The features migration 0002 seeds (idempotent: it uses update_or_create)."""
+    from django.apps import apps
+
+    importlib.import_module("ressourcen.migrations.0002_seed_features").seed(apps, None)
+
+
+def _seed_again_after_flush(sender, **kwargs) -> None:
+    """A transactional test (browser, races, real workers) empties every table when it ends; Django's
+    flush then sends post_migrate, on which django.contrib.sites puts back its "example.com". What our
+    data migrations seed — the features, the site's name — comes back the same way here, so no test
+    depends on what ran before it on its xdist worker (the order differs from run to run)."""
+    if sender.label != "buchungen":  # once per flush: the last of our apps
+        return
+    from django.apps import apps
+
+    seed_features()
+    importlib.import_module("konten.migrations.0002_site_name").name_site(apps, None)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ Without chromium or axe a laptop skips these tests; CI fails them, because there
 """
 
 import functools
-import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page
 
 from konten.models import User
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, seed_features
 
 # Playwright's sync API runs an event loop in the test thread; without this the ORM (used by the test to
 # arrange data and check outcomes) refuses to run there with SynchronousOnlyOperation.
@@ -184,6 +183,4 @@ def _assert_page_basics(page: Page, language: str) -> None:
 def seeded_features(transactional_db):
     """The features the migration seeds. A transactional test empties every table when it ends, so each
     browser test that needs them puts them back (idempotent: the seed uses update_or_create)."""
-    from django.apps import apps
-
-    importlib.import_module("ressourcen.migrations.0002_seed_features").seed(apps, None)
+    seed_features()
