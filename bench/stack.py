@@ -175,14 +175,7 @@ def load(
                 run.latencies.extend(mine)
                 run.statuses.update(statuses)
 
-    threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    run.wall = time.perf_counter() - began
+    run.wall = _run_clients(client, clients, ready)
     if failures:
         print("unexpected answers:\n  " + "\n  ".join(failures), file=sys.stderr)
     return run
@@ -211,6 +204,13 @@ def load_sql(
         with lock:
             run.latencies.extend(mine)
 
+    run.wall = _run_clients(client, clients, ready)
+    return run
+
+
+def _run_clients(client: Callable[[int], None], clients: int, ready: threading.Barrier) -> float:
+    """Start ``clients`` threads running ``client(index)``; once all are warmed up (``ready``), time them
+    until the last one ends; return the wall time in seconds."""
     threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
     for thread in threads:
         thread.start()
@@ -218,5 +218,4 @@ def load_sql(
     began = time.perf_counter()
     for thread in threads:
         thread.join()
-    run.wall = time.perf_counter() - began
-    return run
+    return time.perf_counter() - began
