@@ -18,7 +18,7 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page
 
 from konten.models import User
-from tests.conftest import IN_CI, seed_features
+from tests.conftest import IN_CI
 
 # Playwright's sync API runs an event loop in the test thread; without this the ORM (used by the test to
 # arrange data and check outcomes) refuses to run there with SynchronousOnlyOperation.
@@ -177,10 +177,3 @@ def _assert_page_basics(page: Page, language: str) -> None:
     """Exactly one <h1>, and <html lang> names the language the page is shown in."""
     assert page.locator("h1").count() == 1, f"{page.url} must have exactly one <h1>"
     assert page.locator("html").get_attribute("lang") == language, page.url
-
-
-@pytest.fixture
-def seeded_features(transactional_db):
-    """The features the migration seeds. A transactional test empties every table when it ends, so each
-    browser test that needs them puts them back (idempotent: the seed uses update_or_create)."""
-    seed_features()

@@ -25,7 +25,7 @@ MAX_TABS = 80
 
 
 @pytest.fixture
-def world(seeded_features, org_a, org_b, manager_a, coordinator):
+def world(transactional_db, org_a, org_b, manager_a, coordinator):
     hall = ResourceFactory(
         name="Großer Saal",
         organisation=org_a,

@@ -33,7 +33,7 @@ GOOD_CSV = (
 
 
 @pytest.fixture
-def world(seeded_features, org_a, manager_a, member_a):
+def world(transactional_db, org_a, manager_a, member_a):
     room = ResourceFactory(organisation=org_a, name="Großer Saal", slug="grosser-saal", features=["aufzug"])
     OpeningHoursFactory(resource=room, weekday=0, start=time(9), end=time(12))
     OpeningHoursFactory(resource=room, weekday=4, start=time(18), end=time(0))
