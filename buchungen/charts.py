@@ -47,12 +47,19 @@ def _shorten(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def horizontal_bars(bars: list[Bar], *, chart_id: str, title: str, desc: str) -> SafeString:
-    """One horizontal bar per row, its value written at the bar's end (so the length is not the only cue)."""
+def horizontal_bars(
+    bars: list[Bar], *, chart_id: str, title: str, desc: str, maximum: float | None = None
+) -> SafeString:
+    """One horizontal bar per row, its value written at the bar's end (so the length is not the only cue).
+
+    Without ``maximum`` the longest bar fills the width (hours: only the comparison matters). With it the
+    scale is fixed — occupancy passes 1.0, so the full width is 100 % and a bar for 1 % stays small
+    instead of looking full when it is the largest; a dashed line marks the full scale and larger values
+    stop there (their number still says it)."""
     row_height, label_width, bar_width, value_width = 28, 220, 360, 110
     width = label_width + bar_width + value_width
     height = max(row_height * len(bars), row_height) + 8
-    largest = max((bar.value for bar in bars), default=0) or 1
+    largest = maximum or max((bar.value for bar in bars), default=0) or 1
     parts = [_open_svg(chart_id, width, height, title, desc)]
     parts.append(
         format_html(
@@ -62,9 +69,19 @@ def horizontal_bars(bars: list[Bar], *, chart_id: str, title: str, desc: str) ->
             c=GRID,
         )
     )
+    if maximum:
+        parts.append(
+            format_html(
+                '<line class="chart-scale-end" x1="{x}" y1="0" x2="{x}" y2="{h}" stroke="{c}" '
+                'stroke-width="1" stroke-dasharray="4 3"/>',
+                x=label_width + bar_width,
+                h=height,
+                c=GRID,
+            )
+        )
     for index, bar in enumerate(bars):
         y = index * row_height + 4
-        length = max(bar.value, 0) / largest * bar_width
+        length = min(max(bar.value, 0) / largest, 1) * bar_width
         parts.append(
             format_html(
                 '<text x="{lx}" y="{ty}" text-anchor="end" font-size="13" fill="{tc}">{label}</text>'

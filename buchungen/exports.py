@@ -4,8 +4,10 @@ The figures come from ``buchungen.reports``; this module only decides who may se
 period and turns the rows into tables: CSV for German Excel (UTF-8 with BOM, ``;`` between cells, decimal
 comma in German) made safe against formula injection, and XLSX (openpyxl) with numbers as numbers.
 
+- ``MAX_PERIOD_YEARS``         the longest period, for the page, the downloads and the API alike
 - ``parse_period(data)``       ``from``/``to`` (Berlin dates, ``to`` inclusive) → aware half-open period
 - ``report_scope(user, slug)`` the organisation a person's report covers (None = the whole network)
+- ``key_figures(...)``         the key figures table (reach, decisions, rates), shared with the page
 - ``export_table(...)``        headers and rows of one downloadable table, in the active language
 - ``csv_bytes`` / ``xlsx_bytes``  the files
 """
@@ -17,7 +19,8 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.translation import get_language, pgettext
+from django.http import Http404
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from konten.models import Membership, Organisation
@@ -25,13 +28,20 @@ from konten.rules import is_coordinator
 from ressourcen.models import Resource
 from ressourcen.selectors import local_zone
 
-MAX_PERIOD_YEARS = 2  # 1 Jan 2026 – 31 Dec 2027 is the longest period starting 1 Jan 2026
+# The one limit of a report period (page, downloads, API): ``to`` must lie before ``from`` + this many
+# years, so 1 Jan 2026 – 31 Dec 2027 is the longest period starting 1 Jan 2026. The figures stay cheap
+# (docs/benchmarks.md: a year over 1 M bookings in 5.4 s) and the charts readable.
+MAX_PERIOD_YEARS = 2
+# Every table the reports page shows, each downloadable (tests/buchungen/test_exports.py checks the page).
 TABLES = (
+    "key-figures",
     "utilisation-resource",
     "utilisation-organisation",
     "utilisation-kind",
     "lending-flows",
+    "own-use",
     "idle",
+    "busiest",
     "trend",
 )
 FORMATS = ("csv", "xlsx")
@@ -59,6 +69,19 @@ def _read_date(data, field: str, errors: dict) -> date | None:
         return None
 
 
+def period_too_long(first: date, last: date) -> bool:
+    """More than ``MAX_PERIOD_YEARS`` from ``first`` to ``last`` (both days included)?"""
+    return last >= first + relativedelta(years=MAX_PERIOD_YEARS)
+
+
+def period_too_long_message() -> str:
+    return ngettext(
+        "A report covers at most %(years)d year.",
+        "A report covers at most %(years)d years.",
+        MAX_PERIOD_YEARS,
+    ) % {"years": MAX_PERIOD_YEARS}
+
+
 def parse_period(data) -> Period:
     """``from`` and ``to`` (ISO dates, Berlin days, both inclusive) from a query dict. Raises
     ``ValidationError`` keyed by field: missing, malformed, ``to`` before ``from``, longer than 2 years."""
@@ -68,8 +91,8 @@ def parse_period(data) -> Period:
     if first and last:
         if last < first:
             errors["to"] = [_("The end date must not be before the start date.")]
-        elif last >= first + relativedelta(years=MAX_PERIOD_YEARS):
-            errors["to"] = [_("A report covers at most two years.")]
+        elif period_too_long(first, last):
+            errors["to"] = [period_too_long_message()]
     if errors:
         raise ValidationError(errors)
     zone = local_zone()
@@ -88,9 +111,10 @@ def report_scope(user, slug: str | None) -> Organisation | None:
     """The organisation ``user``'s report covers; ``None`` is the whole network (coordinator only).
 
     The coordinator may narrow to any organisation with ``slug``. A manager gets their own organisation;
-    another organisation's slug is a ``PermissionDenied``; a manager of several must name one. Everyone
-    else: ``PermissionDenied``. A slug nobody has: ``ValidationError`` on ``organisation`` for the
-    coordinator, ``PermissionDenied`` for a manager (as for any organisation not theirs).
+    a manager of several must name one (``ValidationError``). People who may not see reports at all:
+    ``PermissionDenied``. A slug the person may not see — another organisation's for a manager — or
+    that nobody has: ``Http404`` for everyone (the API contract's 404 for what the caller may not see:
+    a manager cannot tell an existing organisation from a made-up one).
     """
     slug = (slug or "").strip()
     if not may_see_reports(user):
@@ -98,12 +122,8 @@ def report_scope(user, slug: str | None) -> Organisation | None:
     coordinator = is_coordinator(user)
     if slug:
         organisation = Organisation.objects.filter(slug=slug).first()
-        if organisation is None:
-            if coordinator:
-                raise ValidationError({"organisation": [_("There is no organisation with this slug.")]})
-            raise PermissionDenied
-        if not user.has_perm("buchungen.view_reports", organisation):
-            raise PermissionDenied
+        if organisation is None or not user.has_perm("buchungen.view_reports", organisation):
+            raise Http404(_("No organisation with this slug among those whose reports you may see."))
         return organisation
     if coordinator:
         return None
@@ -146,6 +166,36 @@ def _utilisation_headers(group_by: str) -> list[str]:
     return [first, _("Booked hours"), _("Bookable hours"), _("Occupancy (%)")]
 
 
+def key_figures(*, decision_times: dict, rates: dict, reach: dict) -> list[dict]:
+    """The key figures as rows ``{"label", "value", "unit"}`` (unit ``count``, ``hours`` or ``percent``;
+    ``value`` None when there is nothing to measure): the page's table and the download are the same."""
+
+    def percent(ratio):
+        return None if ratio is None else round(float(ratio) * 100, 1)
+
+    rows = [
+        (_("Bookings"), reach["bookings"], "count"),
+        (_("Expected participants (no-shows not counted)"), reach["participants"], "count"),
+        (_("Borrowing organisations"), reach["borrowing_organisations"], "count"),
+        (_("Decided requests"), decision_times["decided"], "count"),
+        (_("Median time to decision (hours)"), decision_times["median_hours"], "hours"),
+        (_("Average time to decision (hours)"), decision_times["average_hours"], "hours"),
+        (_("Cancelled after confirmation"), rates["cancelled"], "count"),
+        (_("Cancellation rate (%)"), percent(rates["cancellation_rate"]), "percent"),
+        (_("No-shows"), rates["no_show"], "count"),
+        (_("No-show rate (%)"), percent(rates["no_show_rate"]), "percent"),
+    ]
+    return [{"label": label, "value": value, "unit": unit} for label, value, unit in rows]
+
+
+def weekdays() -> list[str]:
+    return [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+
+
+def hour_label(hour: int) -> str:
+    return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
+
+
 def export_table(table: str, *, start, end, organisation=None) -> tuple[list[str], list[list]]:
     """Column headers (in the active language) and rows of one report table. Numbers stay numbers
     (hours rounded to 2 places, occupancy in percent to 1 place, empty when nothing was bookable)."""
@@ -160,6 +210,44 @@ def export_table(table: str, *, start, end, organisation=None) -> tuple[list[str
                 _hours(row["booked_hours"]),
                 _hours(row["bookable_hours"]),
                 _percent(row["occupancy"]),
+            ]
+            for row in rows
+        ]
+    if table == "key-figures":
+        scope = {"start": start, "end": end, "organisation": organisation}
+        rows = key_figures(
+            decision_times=reports.decision_times(**scope),
+            rates=reports.rates(**scope),
+            reach=reports.reach(**scope),
+        )
+        return [_("Figure"), _("Value")], [
+            [
+                row["label"],
+                _hours(row["value"]) if row["unit"] == "hours" and row["value"] is not None else row["value"],
+            ]
+            for row in rows
+        ]
+    if table == "busiest":
+        grid = reports.busiest_times(start=start, end=end, organisation=organisation)
+        return [_("Hour"), *weekdays()], [
+            [hour_label(hour), *(_hours(grid[day][hour]) for day in range(7))] for hour in range(24)
+        ]
+    if table == "own-use":
+        rows = reports.own_and_private_use(start=start, end=end, organisation=organisation)
+        headers = [
+            _("Owning organisation"),
+            _("Own use: bookings"),
+            _("Own use: hours"),
+            _("Private persons: bookings"),
+            _("Private persons: hours"),
+        ]
+        return headers, [
+            [
+                row["owner_name"],
+                int(row["own_bookings"]),
+                _hours(row["own_hours"]),
+                int(row["private_bookings"]),
+                _hours(row["private_hours"]),
             ]
             for row in rows
         ]
@@ -191,11 +279,14 @@ def export_table(table: str, *, start, end, organisation=None) -> tuple[list[str
 
 def table_title(table: str) -> str:
     return {
+        "key-figures": _("Key figures"),
         "utilisation-resource": _("Utilisation by resource"),
         "utilisation-organisation": _("Utilisation by organisation"),
         "utilisation-kind": _("Utilisation by kind"),
         "lending-flows": _("Lending between organisations"),
+        "own-use": _("Own use and private persons"),
         "idle": _("Idle resources"),
+        "busiest": _("Busiest times"),
         "trend": _("Monthly trend"),
     }[table]
 

@@ -11,8 +11,10 @@ Rules shared by all figures (see docs/reports.md):
   subtracted, so a night across a clock change is 1 h shorter or longer) clipped to the period, times the
   quantity (equipment in unit-hours).
 * ``organisation``: ``None`` is the whole network; an Organisation limits utilisation, idle resources,
-  busiest times, decision times, rates, reach and trend to the resources it owns, and lending flows to
-  rows where it is owner or borrower.
+  busiest times, decision times, rates, reach, trend and own use to the resources it owns, and lending
+  flows to rows where it is owner or borrower.
+* Lending flows are **between** organisations (owner ≠ borrower). An organisation's use of its own
+  resources and bookings by private persons are reported apart (``own_and_private_use``).
 * Bookable hours are opening hours minus closures (the catalogue's ``bookable_intervals``), computed per
   RESOURCE in Python from three queries (resources, opening hours, closures); a resource without opening
   hours is bookable around the clock, as in the catalogue. Equipment: hours × units.
@@ -25,7 +27,6 @@ from typing import Any
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
-from django.utils.translation import gettext as _
 
 from buchungen.models import Booking, BookingStatus, BookingTransition
 from konten.models import Organisation
@@ -35,6 +36,7 @@ from ressourcen.selectors import bookable_intervals, local_zone
 S = BookingStatus
 COUNTED_STATUSES = (S.CONFIRMED, S.CHECKED_OUT, S.RETURNED, S.COMPLETED, S.NO_SHOW)
 GROUPS = ("resource", "organisation", "kind")
+KINDS = tuple(Resource.Kind.values)
 HOUR = 3600
 WEEK = 7 * 24 * HOUR
 # A Monday at 00:00 (1970-01-05) in seconds since the Unix epoch: wall-clock seconds minus this, modulo a
@@ -136,9 +138,17 @@ def counted_bookings(*, start: datetime, end: datetime, organisation: Organisati
 # --- Bookable hours (per resource) ------------------------------------------------------------------------
 
 
-def _resources(*, start: datetime, end: datetime, organisation: Organisation | None) -> list[Resource]:
-    """Active resources in scope, and inactive ones that were booked in the period, with their bookable
-    seconds (``bookable_seconds``, unit-seconds for equipment). Three queries."""
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+
+
+def _resources(
+    *, start: datetime, end: datetime, organisation: Organisation | None, kind: str | None = None
+) -> list[Resource]:
+    """Active resources in scope (of ``kind`` when given), and inactive ones that were booked in the
+    period, with their bookable seconds (``bookable_seconds``, unit-seconds for equipment). Three
+    queries."""
     counted = counted_bookings(start=start, end=end).filter(resource=OuterRef("pk"))
     queryset = (
         Resource.objects.filter(Q(is_active=True) | Exists(counted))
@@ -148,6 +158,8 @@ def _resources(*, start: datetime, end: datetime, organisation: Organisation | N
     )
     if organisation is not None:
         queryset = queryset.filter(organisation=organisation)
+    if kind is not None:
+        queryset = queryset.filter(kind=kind)
     resources = list(queryset)
     closures_by_org: dict[int, list[Closure]] = defaultdict(list)
     closures_by_resource: dict[int, list[Closure]] = defaultdict(list)
@@ -172,12 +184,11 @@ def _resources(*, start: datetime, end: datetime, organisation: Organisation | N
     return resources
 
 
-def _booked_seconds_by_resource(*, start, end, organisation) -> dict[int, float]:
-    rows = (
-        counted_bookings(start=start, end=end, organisation=organisation)
-        .values("resource_id")
-        .annotate(seconds=Sum(_unit_seconds(start, end)))
-    )
+def _booked_seconds_by_resource(*, start, end, organisation, kind: str | None = None) -> dict[int, float]:
+    queryset = counted_bookings(start=start, end=end, organisation=organisation)
+    if kind is not None:
+        queryset = queryset.filter(resource__kind=kind)
+    rows = queryset.values("resource_id").annotate(seconds=Sum(_unit_seconds(start, end)))
     return {row["resource_id"]: float(row["seconds"] or 0) for row in rows}
 
 
@@ -209,13 +220,21 @@ def _utilisation_rows(resources, booked: dict[int, float], group_by: str) -> lis
 
 
 def utilisation(
-    *, start: datetime, end: datetime, group_by: str = "resource", organisation: Organisation | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    group_by: str = "resource",
+    organisation: Organisation | None = None,
+    kind: str | None = None,
 ) -> list[dict]:
-    """Booked and bookable hours and their ratio per resource, organisation or kind, sorted by name."""
+    """Booked and bookable hours and their ratio per resource, organisation or kind, sorted by name;
+    ``kind`` (``room``, ``equipment``, ``skill``) keeps only resources of that kind."""
     _check_period(start, end)
-    resources = _resources(start=start, end=end, organisation=organisation)
-    booked = _booked_seconds_by_resource(start=start, end=end, organisation=organisation)
-    return _utilisation_rows(resources, booked, group_by)
+    _check_kind(kind)
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {GROUPS}")
+    scope = {"start": start, "end": end, "organisation": organisation, "kind": kind}
+    return _utilisation_rows(_resources(**scope), _booked_seconds_by_resource(**scope), group_by)
 
 
 def _idle_rows(resources, booked: dict[int, float]) -> list[dict]:
@@ -243,34 +262,96 @@ def idle_resources(*, start: datetime, end: datetime, organisation: Organisation
 # --- Lending flows -----------------------------------------------------------------------------------------
 
 
-def lending_flows(*, start: datetime, end: datetime, organisation: Organisation | None = None) -> list[dict]:
-    """Owner organisation × borrowing organisation: counted bookings and their (unit-)hours. Bookings of
-    private persons have borrower ``""``. With ``organisation``: rows where it is owner or borrower."""
+def _flow_groups(*, start: datetime, end: datetime, organisation: Organisation | None) -> list[dict]:
+    """Counted bookings and (unit-)hours per owner organisation × borrowing organisation (``None`` for
+    private persons), own use included: one grouped query, split by ``lending_flows`` and
+    ``own_and_private_use``. With ``organisation``: rows where it is owner or borrower."""
     queryset = counted_bookings(start=start, end=end)
     if organisation is not None:
         queryset = queryset.filter(Q(resource__organisation=organisation) | Q(organisation=organisation))
-    rows = (
+    return list(
         queryset.values(
+            owner_id=F("resource__organisation_id"),
             owner=F("resource__organisation__slug"),
             owner_name=F("resource__organisation__name"),
+            borrower_id=F("organisation_id"),
             borrower=Coalesce(F("organisation__slug"), Value("")),
             borrower_name=Coalesce(F("organisation__name"), Value("")),
         )
         .annotate(bookings=Count("pk"), seconds=Sum(_unit_seconds(start, end)))
         .order_by("owner_name", "borrower_name")
     )
-    private = _("Private persons")
+
+
+def _flows_from(groups: list[dict]) -> list[dict]:
     return [
         {
             "owner": row["owner"],
             "owner_name": row["owner_name"],
             "borrower": row["borrower"],
-            "borrower_name": row["borrower_name"] or private,
+            "borrower_name": row["borrower_name"],
             "bookings": row["bookings"],
             "hours": _hours(row["seconds"]),
         }
-        for row in rows
+        for row in groups
+        if row["borrower_id"] is not None and row["borrower_id"] != row["owner_id"]
     ]
+
+
+def _own_and_private_from(groups: list[dict], organisation: Organisation | None) -> list[dict]:
+    by_owner: dict[int, dict[str, Any]] = {}
+    for row in groups:
+        if row["borrower_id"] is not None and row["borrower_id"] != row["owner_id"]:
+            continue  # lending between organisations
+        if organisation is not None and row["owner_id"] != organisation.pk:
+            continue
+        entry = by_owner.setdefault(
+            row["owner_id"],
+            {"owner": row["owner"], "owner_name": row["owner_name"], "own": [0, 0.0], "private": [0, 0.0]},
+        )
+        counts = entry["private" if row["borrower_id"] is None else "own"]
+        counts[0] += row["bookings"]
+        counts[1] += float(row["seconds"] or 0)
+    rows = [
+        {
+            "owner": entry["owner"],
+            "owner_name": entry["owner_name"],
+            "own_bookings": entry["own"][0],
+            "own_hours": _hours(entry["own"][1]),
+            "private_bookings": entry["private"][0],
+            "private_hours": _hours(entry["private"][1]),
+        }
+        for entry in by_owner.values()
+    ]
+    return sorted(rows, key=lambda row: (row["owner_name"].casefold(), row["owner"]))
+
+
+def lending_flows(*, start: datetime, end: datetime, organisation: Organisation | None = None) -> list[dict]:
+    """Lending **between** organisations: owner organisation × a different borrowing organisation,
+    counted bookings and their (unit-)hours, sorted by the names. An organisation using its own resources
+    and private persons are not flows (see ``own_and_private_use``). With ``organisation``: rows where
+    it is owner or borrower."""
+    _check_period(start, end)
+    return _flows_from(_flow_groups(start=start, end=end, organisation=organisation))
+
+
+def flows_and_own_use(
+    *, start: datetime, end: datetime, organisation: Organisation | None = None
+) -> tuple[list[dict], list[dict]]:
+    """``(lending_flows, own_and_private_use)`` from one query (the API answers both at once)."""
+    _check_period(start, end)
+    groups = _flow_groups(start=start, end=end, organisation=organisation)
+    return _flows_from(groups), _own_and_private_from(groups, organisation)
+
+
+def own_and_private_use(
+    *, start: datetime, end: datetime, organisation: Organisation | None = None
+) -> list[dict]:
+    """Per owning organisation, what is not lending between organisations: bookings of its own resources
+    for itself (``own_*``) and bookings by private persons (``private_*``), with (unit-)hours. Only
+    owners with such bookings are listed; with ``organisation`` only that owner."""
+    _check_period(start, end)
+    return _own_and_private_from(_flow_groups(start=start, end=end, organisation=organisation), organisation)
 
 
 # --- Busiest times -----------------------------------------------------------------------------------------
@@ -459,11 +540,15 @@ def rates(*, start: datetime, end: datetime, organisation: Organisation | None =
 
 
 def reach(*, start: datetime, end: datetime, organisation: Organisation | None = None) -> dict:
-    """People reached: the sum of expected participants and the distinct borrowing organisations of the
-    counted bookings in the period."""
+    """People reached by the counted bookings in the period: the sum of their expected participants —
+    except no-shows, which reached nobody — and the distinct organisations that **borrowed** (booked a
+    resource of another organisation; an owner using its own rooms and private persons are not
+    borrowers)."""
     totals = counted_bookings(start=start, end=end, organisation=organisation).aggregate(
-        participants=Coalesce(Sum("participants"), 0),
-        borrowing_organisations=Count("organisation", distinct=True),
+        participants=Coalesce(Sum("participants", filter=~Q(status=S.NO_SHOW)), 0),
+        borrowing_organisations=Count(
+            "organisation", distinct=True, filter=~Q(organisation=F("resource__organisation"))
+        ),
         bookings=Count("pk"),
     )
     return {key: int(value) for key, value in totals.items()}
@@ -499,16 +584,19 @@ def monthly_trend(*, start: datetime, end: datetime, organisation: Organisation 
 
 
 def report(*, start: datetime, end: datetime, organisation: Organisation | None = None) -> dict:
-    """Everything the dashboard shows, in a constant number of queries (twelve)."""
+    """Everything the dashboard shows, in a constant number of queries (twelve): the lending flows and
+    the own and private use come from one grouped query."""
     _check_period(start, end)
     scope = {"start": start, "end": end, "organisation": organisation}
     resources = _resources(**scope)
     booked = _booked_seconds_by_resource(**scope)
+    flows = _flow_groups(**scope)
     return {
         "utilisation_by_resource": _utilisation_rows(resources, booked, "resource"),
         "utilisation_by_organisation": _utilisation_rows(resources, booked, "organisation"),
         "utilisation_by_kind": _utilisation_rows(resources, booked, "kind"),
-        "lending_flows": lending_flows(**scope),
+        "lending_flows": _flows_from(flows),
+        "own_and_private_use": _own_and_private_from(flows, organisation),
         "idle": _idle_rows(resources, booked),
         "busiest": busiest_times(**scope),
         "decision_times": decision_times(**scope),

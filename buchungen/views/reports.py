@@ -19,35 +19,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
-from buchungen import charts
+from buchungen import charts, exports
 from buchungen import reports as figures_module
 from konten.models import Membership, Organisation
 from ressourcen.models import Resource
 from ressourcen.selectors import local_zone
 
-# The longest period one request may ask for (the figures stay cheap, the charts readable).
-MAX_DAYS = 3 * 366
-# The page's tables and their downloads (buchungen/exports.py names them); the heat map has none.
+# The page's tables and their downloads (buchungen/exports.py names them): every table has one.
 EXPORTS = {
+    "key_figures": "key-figures",
     "utilisation_by_resource": "utilisation-resource",
     "utilisation_by_organisation": "utilisation-organisation",
     "utilisation_by_kind": "utilisation-kind",
     "lending_flows": "lending-flows",
+    "own_and_private_use": "own-use",
     "idle": "idle",
+    "busiest": "busiest",
     "trend": "trend",
 }
-
-
-def _weekdays() -> list[str]:
-    return [
-        _("Mon"),
-        _("Tue"),
-        _("Wed"),
-        _("Thu"),
-        _("Fri"),
-        _("Sat"),
-        _("Sun"),
-    ]
+_weekdays = exports.weekdays
 
 
 def _add_months(day: date, months: int) -> date:
@@ -68,7 +58,19 @@ def preset_period(preset: str, today: date) -> tuple[date, date]:
     return _add_months(this_month, -5), _add_months(this_month, 1) - timedelta(days=1)
 
 
+def _date_field(label, help_text) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=help_text,
+    )
+
+
 class ReportPeriodForm(forms.Form):
+    """``preset``, ``from``, ``to`` (the names the downloads and the API use; ``from`` is a Python keyword,
+    so the two date fields are added in ``__init__``) and, when there is a choice, ``organisation``."""
+
     PRESETS = [
         ("", pgettext_lazy("report period", "Dates below")),
         ("this_month", gettext_lazy("This month")),
@@ -83,22 +85,14 @@ class ReportPeriodForm(forms.Form):
         required=False,
         help_text=gettext_lazy("A preset wins over the dates below."),
     )
-    start = forms.DateField(
-        label=gettext_lazy("From"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=gettext_lazy("First day of the period."),
-    )
-    end = forms.DateField(
-        label=gettext_lazy("To"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=gettext_lazy("Last day of the period (included)."),
-    )
 
     def __init__(self, *args, organisations=None, network: bool = False, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        self.fields["from"] = _date_field(gettext_lazy("From"), gettext_lazy("First day of the period."))
+        self.fields["to"] = _date_field(
+            gettext_lazy("To"), gettext_lazy("Last day of the period (included).")
+        )
         if organisations is not None:
             self.fields["organisation"] = forms.ModelChoiceField(
                 label=gettext_lazy("Organisation"),
@@ -113,19 +107,19 @@ class ReportPeriodForm(forms.Form):
         if self.errors:
             return data
         preset = data.get("preset")
-        start, end = data.get("start"), data.get("end")
+        start, end = data.get("from"), data.get("to")
         if preset:
             start, end = preset_period(preset, self.today)
         elif start is None and end is None:
             start, end = preset_period("last_6_months", self.today)
         elif start is None or end is None:
-            missing = "start" if start is None else "end"
+            missing = "from" if start is None else "to"
             self.add_error(missing, _("Enter both dates, or neither."))
             return data
         if end < start:
-            self.add_error("end", _("The last day must not be before the first day."))
-        elif (end - start).days + 1 > MAX_DAYS:
-            self.add_error("end", _("A report covers at most three years."))
+            self.add_error("to", _("The last day must not be before the first day."))
+        elif exports.period_too_long(start, end):
+            self.add_error("to", exports.period_too_long_message())
         data["first_day"], data["last_day"] = start, end
         return data
 
@@ -235,6 +229,30 @@ def _with_percent(rows: list[dict]) -> list[dict]:
     return [{**row, "occupancy_text": _percent(row["occupancy"])} for row in rows]
 
 
+def _occupancy_chart(rows: list[dict], *, chart_id: str, title: str, desc: str):
+    """Occupancy bars on a fixed 0–100 % scale (not scaled to the largest value)."""
+    return charts.horizontal_bars(
+        _bars(rows, "occupancy", percent=True), chart_id=chart_id, title=title, desc=desc, maximum=1.0
+    )
+
+
+def _key_figures(figures: dict) -> list[dict]:
+    """The key figures table's rows (exports.key_figures, so the download holds the same), with the
+    value written for the page."""
+    rows = exports.key_figures(
+        decision_times=figures["decision_times"], rates=figures["rates"], reach=figures["reach"]
+    )
+    for row in rows:
+        value = row["value"]
+        if value is None:
+            row["text"] = "–"
+        elif row["unit"] == "count":
+            row["text"] = str(value)
+        else:
+            row["text"] = formats.number_format(round(value, 1), decimal_pos=1, use_l10n=True)
+    return rows
+
+
 def _bars(rows: list[dict], value_key: str, *, percent: bool) -> list[charts.Bar]:
     bars = []
     for row in rows:
@@ -253,7 +271,7 @@ def _busiest(matrix: list[list[float]]) -> tuple[list[dict], str]:
     largest = max((value for row in matrix for value in row), default=0)
     rows = [
         {
-            "hour": f"{hour:02d}:00–{(hour + 1) % 24:02d}:00",
+            "hour": exports.hour_label(hour),
             "cells": [
                 {"hours": _hours(matrix[day][hour]), "empty": matrix[day][hour] <= 0} for day in range(7)
             ],
@@ -303,6 +321,8 @@ def build_context(figures: dict, *, first: date, last: date, organisation, query
         "utilisation_by_organisation": by_organisation,
         "utilisation_by_kind": by_kind,
         "lending_flows": figures["lending_flows"],
+        "own_and_private_use": figures["own_and_private_use"],
+        "key_figures": _key_figures(figures),
         "idle": figures["idle"],
         "busiest_rows": busiest_rows,
         "busiest_sentence": busiest_sentence,
@@ -314,21 +334,21 @@ def build_context(figures: dict, *, first: date, last: date, organisation, query
         "reach": figures["reach"],
         "kinds": kinds,
         "weekdays": _weekdays(),
-        "chart_occupancy_org": charts.horizontal_bars(
-            _bars(figures["utilisation_by_organisation"], "occupancy", percent=True),
+        "chart_occupancy_org": _occupancy_chart(
+            figures["utilisation_by_organisation"],
             chart_id="chart-occupancy-organisation",
             title=_("Occupancy by organisation"),
             desc=occupancy_desc,
         ),
-        "chart_occupancy_resource": charts.horizontal_bars(
-            _bars(figures["utilisation_by_resource"], "occupancy", percent=True),
+        "chart_occupancy_resource": _occupancy_chart(
+            figures["utilisation_by_resource"],
             chart_id="chart-occupancy-resource",
             title=_("Occupancy by resource"),
             desc=_("Share of the bookable hours that were booked, per resource, %(period)s.")
             % {"period": period},
         ),
-        "chart_occupancy_kind": charts.horizontal_bars(
-            _bars(by_kind, "occupancy", percent=True),
+        "chart_occupancy_kind": _occupancy_chart(
+            by_kind,
             chart_id="chart-occupancy-kind",
             title=_("Occupancy by kind"),
             desc=_("Share of the bookable hours that were booked, per kind of resource, %(period)s.")
@@ -337,7 +357,7 @@ def build_context(figures: dict, *, first: date, last: date, organisation, query
         "chart_flows": charts.horizontal_bars(
             [
                 charts.Bar(
-                    f"{row['owner_name']} → {row['borrower_name'] or _('private persons')}",
+                    f"{row['owner_name']} → {row['borrower_name']}",
                     row["hours"],
                     _hours(row["hours"]),
                 )
@@ -381,10 +401,10 @@ def reports(request):
         choices = Organisation.objects.filter(pk__in=[org.pk for org in managed]).order_by("name")
     show_picker = network or len(managed) > 1
     params = request.GET
-    if not any(params.get(name) for name in ("preset", "start", "end")):
+    if not any(params.get(name) for name in ("preset", "from", "to")):
         first, last = preset_period("last_6_months", today)
         params = params.copy()
-        params.update({"start": first.isoformat(), "end": last.isoformat()})
+        params.update({"from": first.isoformat(), "to": last.isoformat()})
     form = ReportPeriodForm(
         params, organisations=choices if show_picker else None, network=network, today=today
     )

@@ -4,7 +4,7 @@
   ``?from=…&to=…`` (Berlin dates, ``to`` inclusive) and, for the coordinator, ``&organisation=<slug>``
 
 Same rule as the API: the coordinator sees the network, a manager only their own organisation (another
-one: 403), everyone else 403, anonymous visitors are sent to the login.
+one, or a slug nobody has: 404), everyone else 403, anonymous visitors are sent to the login.
 """
 
 from django.contrib.auth.decorators import login_required

@@ -76,10 +76,11 @@ def test_coordinator_narrows_to_one_organisation(api_as, coordinator, scene, org
     assert booked(response.json()["results"]) == {"werkstatt": 1.0}
 
 
-def test_coordinator_unknown_organisation_is_400(api_as, coordinator, scene):
-    response = api_as(coordinator).get(UTILISATION, {**JUNE, "organisation": "gibt-es-nicht"})
-    assert response.status_code == 400
-    assert "organisation" in response.json()
+@pytest.mark.parametrize("path", [UTILISATION, FLOWS])
+def test_coordinator_unknown_organisation_is_404(api_as, coordinator, scene, path):
+    response = api_as(coordinator).get(path, {**JUNE, "organisation": "gibt-es-nicht"})
+    assert response.status_code == 404
+    assert "detail" in response.json()
 
 
 def test_manager_sees_only_their_own_organisation(api_as, manager_a, scene, org_a):
@@ -95,9 +96,11 @@ def test_manager_sees_only_their_own_organisation(api_as, manager_a, scene, org_
 
 @pytest.mark.parametrize("path", [UTILISATION, FLOWS])
 @pytest.mark.parametrize("slug", ["vhs", "gibt-es-nicht"])
-def test_manager_of_another_organisation_is_refused(api_as, manager_a, scene, path, slug):
+def test_manager_naming_another_or_a_made_up_organisation_gets_404(api_as, manager_a, scene, path, slug):
+    """The contract: 404 for what the caller may not see — the same answer whether it exists or not."""
     response = api_as(manager_a).get(path, {**JUNE, "organisation": slug})
-    assert response.status_code == 403
+    assert response.status_code == 404
+    assert response.json() == api_as(manager_a).get(path, {**JUNE, "organisation": "x-" + slug}).json()
 
 
 def test_manager_of_several_organisations_chooses_one(api_as, manager_a, scene, org_b):
@@ -113,7 +116,7 @@ def test_manager_of_several_organisations_chooses_one(api_as, manager_a, scene, 
 def test_member_of_an_organisation_is_not_its_manager(api_as, manager_b, org_a, scene):
     MembershipFactory(user=manager_b, organisation=org_a)
     response = api_as(manager_b).get(UTILISATION, {**JUNE, "organisation": "hafenstrasse"})
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("path", [UTILISATION, FLOWS])
@@ -122,6 +125,9 @@ def test_members_and_outsiders_are_refused(api_as, member_a, outsider, scene, pa
         assert api_as(person).get(path, JUNE).status_code == 403
     # Refused before the input is looked at: no hint what a good request would be.
     assert api_as(member_a).get(path, {"from": "kaputt"}).status_code == 403
+    # Callers who may not see reports at all stay 403, whichever organisation they name.
+    for slug in ("hafenstrasse", "vhs", "gibt-es-nicht"):
+        assert api_as(member_a).get(path, {**JUNE, "organisation": slug}).status_code == 403
 
 
 @pytest.mark.parametrize("path", [UTILISATION, FLOWS])
@@ -136,12 +142,25 @@ def test_lending_flows_for_the_coordinator(api_as, coordinator, scene):
     period = parse_period(JUNE)
     assert rows == reports.lending_flows(start=period.start, end=period.end)
     pairs = {(row["owner"], row["borrower"]): (row["bookings"], row["hours"]) for row in rows}
+    # Between organisations only: Hafenstraße's own use of its hall is not a flow.
     assert pairs == {
         ("hafenstrasse", "vhs"): (1, 2.0),
-        ("hafenstrasse", "hafenstrasse"): (1, 3.0),
         ("vhs", "hafenstrasse"): (1, 1.0),
     }
     assert {"owner_name", "borrower_name"} <= set(rows[0])
+    assert response.json()["own_and_private_use"] == [
+        {"owner": "hafenstrasse", "owner_name": "Soziokulturelles Zentrum Hafenstraße e.V.",
+         "own_bookings": 1, "own_hours": 3.0, "private_bookings": 0, "private_hours": 0.0},
+    ]  # fmt: skip
+
+
+def test_private_persons_are_not_a_flow(api_as, coordinator, scene, outsider):
+    hall, _workshop = scene
+    BookingFactory(resource=hall, organisation=None, booked_by=outsider, start=at(8, 10))
+    body = api_as(coordinator).get(FLOWS, JUNE).json()
+    assert all(row["borrower"] for row in body["results"])
+    assert [(row["own_bookings"], row["private_bookings"], row["private_hours"])
+            for row in body["own_and_private_use"]] == [(1, 1, 2.0)]  # fmt: skip
 
 
 def test_lending_flows_for_a_manager(api_as, manager_b, scene, org_b):
@@ -153,6 +172,31 @@ def test_lending_flows_for_a_manager(api_as, manager_b, scene, org_b):
         ("hafenstrasse", "vhs"),
         ("vhs", "hafenstrasse"),
     }
+
+
+@pytest.mark.parametrize("group_by", ["resource", "organisation", "kind"])
+def test_kind_filters_utilisation(api_as, coordinator, scene, org_a, group_by):
+    BookingFactory(
+        resource=ResourceFactory(
+            organisation=org_a, kind="equipment", name="Beamer", slug="beamer", capacity=None, quantity=2
+        ),
+        organisation=org_a,
+        start=at(9, 10),
+        quantity=2,
+    )
+    client = api_as(coordinator)
+    rooms = client.get(UTILISATION, {**JUNE, "group_by": group_by, "kind": "room"})
+    assert rooms.status_code == 200
+    assert rooms.json()["results"] == reports.utilisation(**_period(), group_by=group_by, kind="room")
+    assert sum(row["booked_hours"] for row in rooms.json()["results"]) == 6.0  # 2 + 3 + 1 h in rooms
+    equipment = client.get(UTILISATION, {**JUNE, "group_by": group_by, "kind": "equipment"}).json()
+    assert [row["booked_hours"] for row in equipment["results"]] == [4.0]  # 2 units × 2 h
+    assert client.get(UTILISATION, {**JUNE, "group_by": group_by, "kind": "skill"}).json()["results"] == []
+
+
+def _period() -> dict:
+    period = parse_period(JUNE)
+    return {"start": period.start, "end": period.end}
 
 
 def test_to_is_inclusive_berlin_day(api_as, coordinator, scene):
@@ -170,6 +214,8 @@ def test_to_is_inclusive_berlin_day(api_as, coordinator, scene):
         ({"from": "2026-06-30", "to": "2026-06-01"}, "to"),
         ({"from": "2026-01-01", "to": "2028-01-01"}, "to"),
         ({**JUNE, "group_by": "colour"}, "group_by"),
+        ({**JUNE, "kind": "vehicle"}, "kind"),
+        ({**JUNE, "kind": "Room"}, "kind"),
     ],
 )
 def test_bad_input_is_400_by_field(api_as, coordinator, scene, params, field):
@@ -179,9 +225,13 @@ def test_bad_input_is_400_by_field(api_as, coordinator, scene, params, field):
     assert response.json()[field]
 
 
-def test_two_years_is_the_limit(api_as, coordinator, scene):
-    response = api_as(coordinator).get(UTILISATION, {"from": "2026-01-01", "to": "2027-12-31"})
-    assert response.status_code == 200
+@pytest.mark.parametrize("path", [UTILISATION, FLOWS])
+def test_two_years_is_the_limit(api_as, coordinator, scene, path):
+    client = api_as(coordinator)
+    assert client.get(path, {"from": "2026-01-01", "to": "2027-12-31"}).status_code == 200
+    response = client.get(path, {"from": "2026-01-01", "to": "2028-01-01"})
+    assert response.status_code == 400
+    assert response.json() == {"to": ["A report covers at most 2 years."]}
 
 
 def test_query_count_does_not_grow_with_rows(

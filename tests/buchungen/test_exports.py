@@ -87,9 +87,15 @@ def test_manager_downloads_their_own_organisation(client, manager_a, scene):
 
 
 @pytest.mark.parametrize("slug", ["vhs", "gibt-es-nicht"])
-def test_manager_of_another_organisation_is_refused(client, manager_a, scene, slug):
+def test_manager_of_another_organisation_or_a_made_up_one_gets_404(client, manager_a, scene, slug):
+    """404 for an organisation the manager may not see, the same for one that does not exist."""
     response = login(client, manager_a).get(url("lending-flows", "xlsx"), {**JUNE, "organisation": slug})
-    assert response.status_code == 403
+    assert response.status_code == 404
+
+
+def test_coordinator_unknown_organisation_is_404(client, coordinator, scene):
+    response = login(client, coordinator).get(url(), {**JUNE, "organisation": "gibt-es-nicht"})
+    assert response.status_code == 404
 
 
 def test_members_and_outsiders_are_refused(client, member_a, outsider, scene):
@@ -120,7 +126,6 @@ def test_only_get(client, coordinator, scene):
         ({"to": "2026-06-30"}, "from"),
         ({"from": "2026-06-30", "to": "2026-06-01"}, "to"),
         ({"from": "2026-01-01", "to": "2028-01-01"}, "to"),
-        ({**JUNE, "organisation": "gibt-es-nicht"}, "organisation"),
     ],
 )
 def test_bad_input_is_400(client, coordinator, scene, params, field):
@@ -128,6 +133,25 @@ def test_bad_input_is_400(client, coordinator, scene, params, field):
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert f"{field}: " in response.content.decode()
+
+
+@pytest.mark.parametrize("table", exports.TABLES)
+def test_the_longest_period_downloads_and_one_day_more_is_400(client, coordinator, scene, table):
+    login(client, coordinator)
+    assert client.get(url(table), {"from": "2026-01-01", "to": "2027-12-31"}).status_code == 200
+    response = client.get(url(table), {"from": "2026-01-01", "to": "2028-01-01"})
+    assert response.status_code == 400
+    assert "to: A report covers at most 2 years." in response.content.decode()
+
+
+def test_one_limit_for_page_downloads_and_api():
+    from buchungen.views import reports as page
+
+    assert exports.MAX_PERIOD_YEARS == 2
+    assert not hasattr(page, "MAX_DAYS")
+    first = exports.parse_period({"from": "2026-01-01", "to": "2027-12-31"}).first
+    assert not exports.period_too_long(first, first.replace(year=2027, month=12, day=31))
+    assert exports.period_too_long(first, first.replace(year=2028))
 
 
 # --- the figures ------------------------------------------------------------------------------------
@@ -174,6 +198,47 @@ def test_trend_and_idle_tables(client, coordinator, scene, org_b):
     assert [row[0] for row in rows] == ["Leerer Raum"]
 
 
+def test_busiest_times_table(client, coordinator, scene):
+    """Hand-computed June 2026: Tue 2nd 10–12 and Tue 30th 18:00–21:30 in the hall, Wed 3rd 09–10 in the
+    workshop and 10–12 three projectors."""
+    header, *rows = read_xlsx(login(client, coordinator).get(url("busiest", "xlsx"), JUNE))
+    assert header == ["Hour", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert [row[0] for row in rows] == [f"{h:02d}:00–{(h + 1) % 24:02d}:00" for h in range(24)]
+    cells = {(row[0][:2], day): value for row in rows for day, value in enumerate(row[1:]) if value}
+    assert cells == {
+        ("10", 1): 1, ("11", 1): 1, ("18", 1): 1, ("19", 1): 1, ("20", 1): 1, ("21", 1): 0.5,
+        ("09", 2): 1, ("10", 2): 3, ("11", 2): 3,
+    }  # fmt: skip
+    grid = reports.busiest_times(start=PERIOD.start, end=PERIOD.end)
+    assert [row[1:] for row in rows] == [[grid[day][hour] for day in range(7)] for hour in range(24)]
+
+
+def test_key_figures_table(client, coordinator, scene):
+    header, *rows = read_xlsx(login(client, coordinator).get(url("key-figures", "xlsx"), JUNE))
+    assert header == ["Figure", "Value"]
+    figures = {row[0]: row[1] for row in rows}
+    reach = reports.reach(start=PERIOD.start, end=PERIOD.end)
+    assert figures["Bookings"] == reach["bookings"] == 4
+    assert figures["Borrowing organisations"] == 2  # the VHS borrows the hall, Hafenstraße the workshop
+    assert figures["Expected participants (no-shows not counted)"] == reach["participants"]
+    assert figures["Cancellation rate (%)"] == 0  # the cancelled one was never confirmed
+    assert figures["Median time to decision (hours)"] is None and figures["Decided requests"] == 0
+    assert len(rows) == 10
+
+
+def test_own_use_table(client, coordinator, scene):
+    """Hafenstraße booked its own hall (3.5 h) and three of its projectors for 2 h (6 unit-hours)."""
+    header, *rows = read_xlsx(login(client, coordinator).get(url("own-use", "xlsx"), JUNE))
+    assert header == [
+        "Owning organisation",
+        "Own use: bookings",
+        "Own use: hours",
+        "Private persons: bookings",
+        "Private persons: hours",
+    ]
+    assert rows == [["Soziokulturelles Zentrum Hafenstraße e.V.", 2, 9.5, 0, 0]]
+
+
 def test_csv_is_for_german_excel(client, coordinator, scene):
     """German: `;` between cells, decimal comma, headers in German."""
     response = login(client, coordinator, language="de").get(url(), JUNE)
@@ -197,22 +262,27 @@ NASTY = ['=HYPERLINK("http://evil.example")', "+1+1", "-2+3", "@SUM(A1)", "\tTab
 
 @pytest.fixture
 def nasty_scene(org_a, member_a):
+    """Organisations and rooms with names that look like formulas: lent to Hafenstraße and used by
+    their owners themselves (so they appear in every table with names)."""
     for number, name in enumerate(NASTY):
         owner = OrganisationFactory(name=name, slug=f"boese-{number}")
         room = ResourceFactory(organisation=owner, name=name, slug=f"boese-raum-{number}")
         BookingFactory(resource=room, organisation=org_a, booked_by=member_a, start=at(5, 10))
+        BookingFactory(resource=room, organisation=owner, booked_by=member_a, start=at(6, 10))
 
 
 def test_csv_cells_cannot_start_a_formula(client, coordinator, nasty_scene):
     login(client, coordinator)
     names = [row[0] for row in read_csv(client.get(url(), JUNE))[1:]]
     assert sorted(names) == sorted("'" + name for name in NASTY)
-    flows = read_csv(client.get(url("lending-flows"), JUNE))[1:]
-    assert sorted(row[0] for row in flows) == sorted("'" + name for name in NASTY)
+    for table in ("lending-flows", "own-use"):
+        rows = read_csv(client.get(url(table), JUNE))[1:]
+        assert sorted(row[0] for row in rows) == sorted("'" + name for name in NASTY), table
 
 
-def test_xlsx_cells_are_text_not_formulas(client, coordinator, nasty_scene):
-    response = login(client, coordinator).get(url(fmt="xlsx"), JUNE)
+@pytest.mark.parametrize("table", ["utilisation-resource", "own-use", "lending-flows"])
+def test_xlsx_cells_are_text_not_formulas(client, coordinator, nasty_scene, table):
+    response = login(client, coordinator).get(url(table, fmt="xlsx"), JUNE)
     sheet = load_workbook(io.BytesIO(response.content)).active
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     # (XML stores a carriage return as a line feed.)

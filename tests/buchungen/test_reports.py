@@ -9,6 +9,10 @@ March 2026 in Berlin has 743 true hours (the clock skips 02:00–03:00 on Sunday
 * Kursraum (B, room, open Mondays 9–17): five Mondays × 8 h = 40 h, no booking: idle.
 * Not counted: a cancelled (once confirmed), a cancelled request, a declined, a requested and an expired
   booking in March, and a confirmed one in April.
+* Lending flows: only Hafenstraße → VHS (3 bookings, 2 + 6 + 1 = 9 h); Hafenstraße's own use of its hall
+  (1 booking, 2 h) and the private person (1 booking, 2 h) are reported apart.
+* Reach: participants 10 (DST night) + 5 (own use) = 15 — the no-show's 7 reached nobody; borrowing
+  organisations: the VHS only (Hafenstraße using its own hall does not borrow, the private person is none).
 """
 
 from datetime import time, timedelta
@@ -58,7 +62,7 @@ def scene(org_a, org_b, room, beamers, member_a, member_b, outsider):
         ),
         booking(beamers, at(3, 14, month=3), at(3, 17, month=3), status="returned", quantity=2),
         booking(room, at(28, 22, month=2), at(1, 2, month=3), organisation=None, by=outsider),
-        booking(room, at(31, 23, month=3), at(1, 1, month=4), status="no_show"),
+        booking(room, at(31, 23, month=3), at(1, 1, month=4), status="no_show", participants=7),
     ]
     once_confirmed = booking(room, at(20, 8, month=3), at(20, 10, month=3), status="cancelled")
     BookingTransition.objects.create(booking=once_confirmed, from_status="requested", to_status="confirmed")
@@ -97,6 +101,69 @@ def test_utilisation_by_organisation_and_kind(scene):
         reports.utilisation(**MARCH, group_by="colour")
 
 
+def test_utilisation_filtered_by_kind(scene):
+    assert [r["key"] for r in reports.utilisation(**MARCH, kind="equipment")] == ["beamer"]
+    by_organisation = reports.utilisation(**MARCH, group_by="organisation", kind="room")
+    assert [(r["key"], r["booked_hours"], r["bookable_hours"]) for r in by_organisation] == [
+        ("hafenstrasse", 7.0, 719.0),  # the hall alone, not the projectors
+        ("vhs", 0.0, 40.0),
+    ]
+    assert reports.utilisation(**MARCH, kind="skill") == []
+    with pytest.raises(ValueError):
+        reports.utilisation(**MARCH, kind="vehicle")
+
+
+def test_reach_does_not_count_no_shows_or_own_use(org_a, org_b, room, member_b):
+    """Hand-computed: 12 + 30 participants reached; the no-show's 50 did not come; the VHS borrowed
+    twice, Hafenstraße used its own hall (not borrowing), a private person booked once."""
+    BookingFactory(resource=room, organisation=org_b, start=at(2, 10), participants=12)
+    BookingFactory(resource=room, organisation=org_b, start=at(3, 10), participants=50, status="no_show")
+    BookingFactory(resource=room, organisation=org_a, start=at(4, 10), participants=30, status="completed")
+    BookingFactory(resource=room, organisation=None, booked_by=member_b, start=at(5, 10), participants=None)
+    june = {"start": at(1, 0), "end": at(1, 0, month=7)}
+    assert reports.reach(**june) == {"participants": 42, "borrowing_organisations": 1, "bookings": 4}
+    assert reports.reach(**june, organisation=org_b)["bookings"] == 0  # owns nothing that was booked
+
+
+# Autumn 2025: Sunday 26 October has 25 hours (02:00–03:00 comes twice); spring 2026: Sunday 29 March
+# has 23 (02:00–03:00 is skipped). The "Nachtcafé" opens Sundays 01:00–04:00 — across both changes.
+OCTOBER_2025 = {"start": at(1, 0, month=10, year=2025), "end": at(1, 0, month=11, year=2025)}
+
+
+def test_bookable_hours_and_occupancy_across_the_autumn_change(org_a, room, beamers):
+    night = ResourceFactory(organisation=org_a, name="Nachtcafé", slug="nachtcafe")
+    OpeningHoursFactory(resource=night, weekday=6, start=time(1), end=time(4))
+    # 26 October 01:00 CEST – 04:00 CET: four true hours, the whole opening that night.
+    BookingFactory(resource=night, start=at(26, 1, month=10, year=2025), end=at(26, 4, month=10, year=2025))
+    BookingFactory(
+        resource=beamers,
+        quantity=2,
+        start=at(25, 23, month=10, year=2025),
+        end=at(26, 3, month=10, year=2025),
+    )
+    rows = {row["key"]: row for row in reports.utilisation(**OCTOBER_2025)}
+    # Sundays 5, 12, 19 October: 3 h each; 26 October: 4 h.
+    assert rows["nachtcafe"]["bookable_hours"] == 13.0
+    assert rows["nachtcafe"]["booked_hours"] == 4.0
+    assert rows["nachtcafe"]["occupancy"] == round(4 / 13, 4)
+    # Open around the clock: 31 × 24 + 1 hours; equipment × 3 units.
+    assert rows["saal-hafen"]["bookable_hours"] == 745.0
+    assert rows["beamer"]["bookable_hours"] == 3 * 745.0
+    # 25 Oct 23:00 CEST – 26 Oct 03:00 CET is 5 true hours, × 2 projectors.
+    assert rows["beamer"]["booked_hours"] == 10.0
+    (kind_room,) = reports.utilisation(**OCTOBER_2025, group_by="kind", kind="room")
+    assert (kind_room["booked_hours"], kind_room["bookable_hours"]) == (4.0, 745.0 + 13.0)
+
+
+def test_bookable_hours_across_the_spring_change(org_a):
+    night = ResourceFactory(organisation=org_a, name="Nachtcafé", slug="nachtcafe")
+    OpeningHoursFactory(resource=night, weekday=6, start=time(1), end=time(4))
+    BookingFactory(resource=night, start=at(29, 1, month=3), end=at(29, 4, month=3))
+    (row,) = reports.utilisation(**MARCH)
+    # Sundays 1, 8, 15, 22 March: 3 h each; 29 March: 2 h (02:00–03:00 never happened).
+    assert (row["bookable_hours"], row["booked_hours"], row["occupancy"]) == (14.0, 2.0, round(2 / 14, 4))
+
+
 def test_closure_reduces_bookable_hours(org_a, room):
     week = {"start": at(1, 0), "end": at(8, 0)}
     assert reports.utilisation(**week)[0]["bookable_hours"] == 168.0
@@ -122,15 +189,22 @@ def test_idle_resources(scene):
     ]
 
 
-def test_lending_flows(scene):
+def test_lending_flows_are_between_organisations(scene):
     assert reports.lending_flows(**MARCH) == [
-        {"owner": "hafenstrasse", "owner_name": HAFEN, "borrower": "", "borrower_name": "Private persons",
-         "bookings": 1, "hours": 2.0},
-        {"owner": "hafenstrasse", "owner_name": HAFEN, "borrower": "hafenstrasse", "borrower_name": HAFEN,
-         "bookings": 1, "hours": 2.0},
         {"owner": "hafenstrasse", "owner_name": HAFEN, "borrower": "vhs", "borrower_name": VHS,
          "bookings": 3, "hours": 9.0},
     ]  # fmt: skip
+
+
+def test_own_use_and_private_persons_are_reported_apart(scene, org_a, org_b):
+    expected = [
+        {"owner": "hafenstrasse", "owner_name": HAFEN, "own_bookings": 1, "own_hours": 2.0,
+         "private_bookings": 1, "private_hours": 2.0},
+    ]  # fmt: skip
+    assert reports.own_and_private_use(**MARCH) == expected
+    assert reports.own_and_private_use(**MARCH, organisation=org_a) == expected
+    assert reports.own_and_private_use(**MARCH, organisation=org_b) == []  # VHS only borrows
+    assert reports.flows_and_own_use(**MARCH) == (reports.lending_flows(**MARCH), expected)
 
 
 def test_busiest_times_split_per_hour_across_the_spring_change(scene):
@@ -183,7 +257,7 @@ def test_rates_reach_and_trend(scene):
         "cancellation_rate": round(1 / 6, 4),
         "no_show_rate": 0.2,
     }
-    assert reports.reach(**MARCH) == {"participants": 15, "borrowing_organisations": 2, "bookings": 5}
+    assert reports.reach(**MARCH) == {"participants": 15, "borrowing_organisations": 1, "bookings": 5}
     assert reports.monthly_trend(start=at(1, 0, month=2), end=at(1, 0, month=4)) == [
         {"month": "2026-02", "bookings": 1, "hours": 4.0},  # the private booking, 28 Feb 22:00 – 02:00
         {"month": "2026-03", "bookings": 4, "hours": 11.0},
@@ -208,6 +282,7 @@ def test_report_has_every_figure(scene):
         "utilisation_by_organisation",
         "utilisation_by_kind",
         "lending_flows",
+        "own_and_private_use",
         "idle",
         "busiest",
         "decision_times",
@@ -217,6 +292,9 @@ def test_report_has_every_figure(scene):
     }
     assert result["utilisation_by_resource"] == reports.utilisation(**MARCH)
     assert result["busiest"] == reports.busiest_times(**MARCH)
+    assert result["lending_flows"] == reports.lending_flows(**MARCH)
+    assert result["own_and_private_use"] == reports.own_and_private_use(**MARCH)
+    assert result["reach"] == reports.reach(**MARCH)
 
 
 @pytest.mark.parametrize("extra", [0, 29])
