@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from buchungen import notifications
+from buchungen import admin_schedule, notifications  # noqa: F401 (admin_schedule registers beat's admin)
 from buchungen.models import (
     Booking,
     BookingRequest,

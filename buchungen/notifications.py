@@ -258,7 +258,9 @@ def deliver(key: str, *, now: datetime | None = None) -> bool:
         failed = attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification.pk).update(
             email_state=DeliveryState.FAILED if failed else DeliveryState.PENDING,
-            email_due=timezone.now() + _backoff(attempts),
+            # Counted from the attempt's start (its claim), so the wait is the same whether the mail
+            # server refused at once or after its timeout.
+            email_due=now + _backoff(attempts),
             email_error=f"{type(error).__name__}: {error}"[:2000],
         )
         logger.warning("notification %s: attempt %d failed: %s", key, attempts, error)

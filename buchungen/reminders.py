@@ -23,7 +23,8 @@ The rules (docs/notifications-schedule.md says why):
 * **Expiry** of requests nobody decided on before their start: ``services.booking_expire_unanswered``
   tells both sides in the same transaction.
 * **Digest**: once per Berlin day (sequence ``yyyymmdd``) to every manager and skill holder with
-  requests waiting for them, listing the requests.
+  requests waiting for them, listing the requests. Beat's task expires after an hour; if no worker
+  ran then, the sweep's ``digest_catch_up`` writes the day's digest later that day (once: same key).
 
 Bulk: the reminders, return and overdue notices are built from one query each and inserted in chunks
 (no query per booking); they are not queued one by one after the commit — ``deliver_due``, the sweep's
@@ -37,6 +38,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.constants import OnConflict
@@ -336,20 +338,53 @@ def overdue_create(*, now: datetime | None = None) -> int:
 # --- Daily digest for the deciders ------------------------------------------------------------------------
 
 
+def digest_moment(now: datetime) -> datetime:
+    """When the digest of ``now``'s Berlin day is due: ``NOTIFICATION_DIGEST_HOUR`` o'clock on the wall
+    clock (an hour the spring change skips is read with the winter offset, as in ``wall_clock_shift``)."""
+    day = now.astimezone(local_zone()).date()
+    hour = settings.NOTIFICATION_DIGEST_HOUR
+    return datetime(day.year, day.month, day.day, hour, tzinfo=local_zone()).astimezone(UTC)
+
+
 def digest_send(*, now: datetime | None = None) -> int:
-    """One message per manager (and skill holder) with requests waiting for their decision, once per
-    Berlin day (sequence ``yyyymmdd``), listing the requests (at most ``DIGEST_MAX_ITEMS``; the count
-    is complete). Whether it goes out by e-mail is decided at sending time (``notify_digest``).
-    Returns how many digests it wrote; a second run on the same day writes none."""
+    """The beat task's digest: one message per manager (and skill holder) with requests waiting for
+    their decision, once per Berlin day (sequence ``yyyymmdd``), listing the requests (at most
+    ``DIGEST_MAX_ITEMS``; the count is complete). Whether it goes out by e-mail is decided at sending
+    time (``notify_digest``). Returns how many digests it wrote; a second run on the same day writes
+    none. Queued after the commit (the sweep's ``deliver_due`` would also find the rows)."""
     now = now or timezone.now()
-    sequence = int(now.astimezone(local_zone()).strftime("%Y%m%d"))
-    pending = list(
-        Booking.objects.filter(status=S.REQUESTED, start__gt=now)
-        .select_related("resource", "organisation")
-        .order_by("start", "pk")
-    )
-    if not pending:
+    with transaction.atomic():
+        keys = _digest_write(now=now)
+        transaction.on_commit(lambda: notifications.queue(keys))
+    return len(keys)
+
+
+def digest_catch_up(*, now: datetime | None = None) -> int:
+    """The sweep's step for a digest the beat task missed (no worker around its hour: the task
+    expires after an hour and is gone). Once the day's digest moment has passed, write the digest
+    each decider would have got then — the requests already waiting at that moment and waiting still —
+    to those who have none for today yet. Nobody gets a second one: the day's row exists (unique
+    key). Requests made after the moment are left out, so a manager who had nothing waiting at seven
+    does not get a "digest" of one new request in the afternoon — its "approval needed" mail said it.
+    Not queued here: ``deliver_due``, the sweep's last step, queues the rows. Returns how many it wrote."""
+    now = now or timezone.now()
+    moment = digest_moment(now)
+    if now < moment:
         return 0
+    with transaction.atomic():
+        return len(_digest_write(now=now, waiting_since=moment))
+
+
+def _digest_write(*, now: datetime, waiting_since: datetime | None = None) -> list[str]:
+    """Write today's digest rows for the deciders who have none yet; returns their keys. With
+    ``waiting_since``, only requests made by then count."""
+    sequence = int(now.astimezone(local_zone()).strftime("%Y%m%d"))
+    pending_requests = Booking.objects.filter(status=S.REQUESTED, start__gt=now)
+    if waiting_since is not None:
+        pending_requests = pending_requests.filter(created__lte=waiting_since)
+    pending = list(pending_requests.select_related("resource", "organisation").order_by("start", "pk"))
+    if not pending:
+        return []
     managers = _managers_by_organisation(booking.resource.organisation_id for booking in pending)
     holder_ids = {
         booking.resource.holder_id
@@ -378,10 +413,9 @@ def digest_send(*, now: datetime | None = None) -> int:
         for user_id, bookings in sorted(requests.items())
         if user_id not in already
     ]
-    with transaction.atomic():
-        keys = _bulk_notify(K.DIGEST, items, now=now)
-        transaction.on_commit(lambda: notifications.queue(keys))
-    return len(keys)
+    if not items:
+        return []
+    return _bulk_notify(K.DIGEST, items, now=now)
 
 
 def _digest_context(bookings: list[Booking], now: datetime) -> dict[str, Any]:
@@ -414,6 +448,7 @@ def _steps() -> list[tuple[str, Callable[..., int]]]:
         ("return_due", return_due_create),
         ("overdue", overdue_create),
         ("waitlist_lapse", waitlist.waitlist_lapse_offers),
+        ("digest", digest_catch_up),
         ("deliver", notifications.deliver_due),
     ]
 

@@ -297,9 +297,10 @@ NOTIFICATION_BACKOFF_BASE = env_int("NOTIFICATION_BACKOFF_BASE", 60)
 NOTIFICATION_QUEUE_LEASE = env_int("NOTIFICATION_QUEUE_LEASE", 120)
 # Scheduled work (buchungen/reminders.py, docs/notifications-schedule.md). Beat's DatabaseScheduler copies
 # this schedule into django_celery_beat's PeriodicTask table at start, so the coordinator sees it in the
-# admin. The sweep claims everything that is due from the database; its task expires after one interval,
-# at least a minute (a backlog of sweeps behind a busy or stopped worker is pointless: the next one does
-# the same work). The integration tests shorten the interval to seconds.
+# admin (read-only: konten/rules.py, buchungen/admin_schedule.py). The sweep claims everything that is
+# due from the database; its task expires after one interval, at least a minute (a backlog of sweeps
+# behind a busy or stopped worker is pointless: the next one does the same work). The integration tests
+# shorten the interval to seconds.
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
 NOTIFICATION_DIGEST_HOUR = env_int("NOTIFICATION_DIGEST_HOUR", 7)
 if NOTIFICATION_SWEEP_SECONDS < 1 or not 0 <= NOTIFICATION_DIGEST_HOUR <= 23:
@@ -310,7 +311,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(NOTIFICATION_SWEEP_SECONDS),
         "options": {"expire_seconds": max(NOTIFICATION_SWEEP_SECONDS, 60)},
     },
-    # A crontab in CELERY_TIMEZONE (Europe/Berlin): 07:00 local in summer and in winter.
+    # A crontab in CELERY_TIMEZONE (Europe/Berlin): 07:00 local in summer and in winter. Expired after an
+    # hour without a worker, it is caught up by the sweep later that day (reminders.digest_catch_up).
     "buchungen-digest": {
         "task": "buchungen.tasks.digest",
         "schedule": crontab(minute="0", hour=str(NOTIFICATION_DIGEST_HOUR)),

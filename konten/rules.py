@@ -52,3 +52,9 @@ rules.add_perm("konten.view_accessibilityfeedback", is_coordinator)
 rules.add_perm("konten.change_accessibilityfeedback", is_coordinator)
 # The Django admin is the coordinator's housekeeping tool (see konten/admin.py).
 rules.add_perm("konten.access_admin", is_coordinator)
+# Beat's schedule (django_celery_beat's admin pages): the coordinator sees the periodic tasks and their
+# schedules; they are code (settings.CELERY_BEAT_SCHEDULE), so nobody gets add/change/delete here.
+# The bare app label is what the admin asks to list the app on its index (has_module_perms).
+rules.add_perm("django_celery_beat", is_coordinator)
+for _model in ("periodictask", "intervalschedule", "crontabschedule", "solarschedule", "clockedschedule"):
+    rules.add_perm(f"django_celery_beat.view_{_model}", is_coordinator)
