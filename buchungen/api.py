@@ -358,7 +358,8 @@ class ConflictAs409:
         **_step_schema(
             "Record a no-show",
             "Managers of the owning organisation, once the booking has started; `comment` optional. "
-            "Any kind of resource. `confirmed` → `no_show`.",
+            "Any kind of resource. `confirmed` (or `completed`, which the sweep assumed after the end) "
+            "→ `no_show`; the rest of the booking's time is freed for the waitlist.",
         )
     ),
 )

@@ -125,4 +125,5 @@ def may_check_out_now(booking: Booking, now: datetime) -> bool:
 
 
 def may_mark_no_show_now(booking: Booking, now: datetime) -> bool:
-    return booking.status == BookingStatus.CONFIRMED and booking.start <= now
+    """Once the start has passed, confirmed or already completed by the sweep (``booking_no_show``)."""
+    return booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED) and booking.start <= now

@@ -54,14 +54,16 @@ S = BookingStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
     "": frozenset({S.REQUESTED, S.CONFIRMED}),
     S.REQUESTED: frozenset({S.CONFIRMED, S.DECLINED, S.EXPIRED, S.CANCELLED}),
-    # NO_SHOW: booking_no_show, after the start (the handover screen offers it).
+    # NO_SHOW: booking_no_show, once the start has passed (the handover screen offers it).
     S.CONFIRMED: frozenset({S.CANCELLED, S.CHECKED_OUT, S.COMPLETED, S.NO_SHOW}),
     S.CHECKED_OUT: frozenset({S.RETURNED}),
     S.DECLINED: frozenset(),
     S.EXPIRED: frozenset(),
     S.CANCELLED: frozenset(),
     S.RETURNED: frozenset(),
-    S.COMPLETED: frozenset(),
+    # The sweep completes every confirmed booking within a minute of its end, assuming it took place: a
+    # manager who learns the next morning that nobody came corrects that to a no-show.
+    S.COMPLETED: frozenset({S.NO_SHOW}),
     S.NO_SHOW: frozenset(),
 }
 
@@ -825,10 +827,15 @@ def booking_return(*, actor: User, booking: Booking, comment: str = "", damage_r
 def booking_no_show(
     *, actor: User, booking: Booking, comment: str = "", now: datetime | None = None
 ) -> Booking:
-    """Record that nobody came (managers of the owning organisation): ``confirmed`` → ``no_show``, only
-    once the start has passed (before it, a ValidationError without a field). Any kind of resource.
-    Locks the booking row; what is left of the blocked time is offered to the waitlist. The hours
-    still count against the borrower's quota (``QUOTA_STATUSES``): the slot kept others out."""
+    """Record that nobody came (managers of the owning organisation): ``confirmed`` → ``no_show`` once
+    the start has passed — not only after the end: at 18:15 the manager sees that nobody came to the
+    18:00 booking and wants the rest of the evening back. Before the start, a ValidationError without
+    a field. After the end the sweep has usually made it ``completed`` already (it assumes the booking
+    took place): ``completed`` → ``no_show`` corrects that. Any kind of resource.
+
+    Locks the booking row; what is left of the blocked time (from now on) is freed and offered to the
+    waitlist (``_freed``). The hours still count against the borrower's quota (``QUOTA_STATUSES``):
+    the slot kept others out."""
     booking = _lock_booking(booking)
     require_perm(actor, "buchungen.mark_no_show", booking)
     _check_note_lengths(comment=comment)

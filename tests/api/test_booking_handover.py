@@ -116,6 +116,19 @@ def test_manager_records_a_no_show(api_as, manager_a, started):
     )
 
 
+def test_a_no_show_after_the_end_corrects_what_the_sweep_completed(
+    api_as, manager_a, beamers, member_b, org_b
+):
+    ended = booking_of_b(beamers, member_b, org_b, starts_in=-timedelta(hours=6), status="completed")
+
+    response = post(api_as(manager_a), ended, "no-show", {"comment": "Niemand kam"})
+
+    assert response.status_code == 200, response.content
+    step = response.json()["transitions"][-1]
+    assert (step["from_status"], step["to_status"]) == ("completed", "no_show")
+    assert state(ended)[0] == "no_show"
+
+
 def test_no_show_before_the_start_is_a_400(api_as, manager_a, soon):
     response = post(api_as(manager_a), soon, "no-show")
     assert response.status_code == 400

@@ -338,6 +338,55 @@ def test_a_booking_post_takes_at_most_twelve_queries(
     assert queued == [f"confirmed:b{response.json()['id']}:0:u{member_a.pk}"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_needs_approval_takes_at_most_twelve_queries_with_the_managers_told(
+    api_as, member_a, org_a, room, django_assert_max_num_queries, monkeypatch
+):
+    """The managers to tell come with the resource lock (``lock_resources``): three managers cost no
+    query more than one."""
+    queued: list[str] = []
+    monkeypatch.setattr("buchungen.notifications.queue", queued.extend)
+    room.requires_approval = True
+    room.save()
+    managers = [MembershipFactory(organisation=org_a, role="manager").user for _ in range(3)]
+    MembershipFactory.create_batch(5, organisation=org_a)
+    BookingFactory(resource=room, start=berlin(10))
+    client = api_as(member_a)
+
+    with django_assert_max_num_queries(12):
+        response = client.post(LIST_URL, body(room, local(18), local(20), org_a), format="json")
+
+    assert response.status_code == 201, response.content
+    pk = response.json()["id"]
+    assert response.json()["status"] == "requested"
+    assert sorted(queued) == sorted(
+        [f"request_received:b{pk}:0:u{member_a.pk}"]
+        + [f"approval_needed:b{pk}:0:u{manager.pk}" for manager in managers]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_equipment_request_with_a_quantity_takes_at_most_twelve_queries(
+    api_as, member_a, org_a, beamers, django_assert_max_num_queries, monkeypatch
+):
+    """Equipment counts the units in use instead of relying on the exclusion constraint: the same
+    queries, however many bookings overlap."""
+    queued: list[str] = []
+    monkeypatch.setattr("buchungen.notifications.queue", queued.extend)
+    for hour in (9, 11, 13):
+        BookingFactory(resource=beamers, start=berlin(hour))  # one unit each, overlapping 10–12
+    client = api_as(member_a)
+
+    with django_assert_max_num_queries(12):
+        response = client.post(
+            LIST_URL, body(beamers, local(10), local(12), org_a, quantity=2), format="json"
+        )
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["quantity"], response.json()["status"]) == (2, "confirmed")
+    assert queued == [f"confirmed:b{response.json()['id']}:0:u{member_a.pk}"]
+
+
 # --- GET: list and detail --------------------------------------------------------------------------------
 
 
@@ -496,14 +545,82 @@ def test_manager_approves(api_as, manager_a, pending):
     assert response.json()["status"] == "confirmed"
 
 
+@pytest.fixture
+def skill_holder(org_a):
+    """A member of organisation A who lends their own time (a skill of A), not a manager."""
+    return MembershipFactory(organisation=org_a, user__name="Sina Skill").user
+
+
+@pytest.fixture
+def skill(org_a, skill_holder):
+    skill = ResourceFactory(
+        organisation=org_a, kind="skill", name="Tontechnik", capacity=None, holder=skill_holder
+    )
+    skill.requires_approval = True
+    skill.save()
+    return skill
+
+
+@pytest.fixture
+def pending_skill(api_as, member_b, org_b, skill):
+    response = api_as(member_b).post(LIST_URL, body(skill, local(18), local(20), org_b), format="json")
+    assert response.status_code == 201, response.content
+    return Booking.objects.get(pk=response.json()["id"])
+
+
 @pytest.mark.parametrize(
-    ("persona", "code"), [("member_b", 403), ("manager_b", 403), ("coordinator", 403), ("member_a", 404)]
+    ("persona", "code"),
+    [
+        ("member_b", 403),
+        ("manager_b", 403),
+        ("coordinator", 403),
+        ("member_a", 404),
+        ("outsider", 404),
+        # Holding a skill of organisation A gives no say over A's room.
+        ("skill_holder", 404),
+    ],
 )
-def test_nobody_approves_for_an_organisation_they_do_not_manage(request, api_as, pending, persona, code):
+def test_nobody_approves_for_an_organisation_they_do_not_manage(
+    request, api_as, pending, skill, persona, code
+):
     response = step(api_as(request.getfixturevalue(persona)), pending, "approve")
     assert response.status_code == code
     pending.refresh_from_db()
     assert pending.status == "requested"
+    assert list(pending.transitions.values_list("to_status", flat=True)) == ["requested"]
+
+
+@pytest.mark.parametrize("persona", ["skill_holder", "manager_a"])
+def test_the_skill_holder_and_the_owners_manager_approve_a_skill(request, api_as, pending_skill, persona):
+    approver = request.getfixturevalue(persona)
+    response = step(api_as(approver), pending_skill, "approve", {"comment": "Passt"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "confirmed"
+    last = pending_skill.transitions.order_by("pk").last()
+    assert (last.from_status, last.to_status, last.actor, last.comment) == (
+        "requested",
+        "confirmed",
+        approver,
+        "Passt",
+    )
+
+
+@pytest.mark.parametrize(("persona", "code"), [("member_a", 404), ("outsider", 404), ("manager_b", 403)])
+def test_nobody_else_approves_a_skill(request, api_as, pending_skill, persona, code):
+    response = step(api_as(request.getfixturevalue(persona)), pending_skill, "approve")
+    assert response.status_code == code
+    pending_skill.refresh_from_db()
+    assert pending_skill.status == "requested"
+
+
+def test_the_holder_of_another_skill_does_not_approve_this_one(api_as, org_a, pending_skill):
+    other_holder = MembershipFactory(organisation=org_a).user
+    ResourceFactory(organisation=org_a, kind="skill", capacity=None, holder=other_holder)
+    response = step(api_as(other_holder), pending_skill, "approve")
+    assert response.status_code == 404
+    pending_skill.refresh_from_db()
+    assert pending_skill.status == "requested"
 
 
 def test_illegal_step_is_400(api_as, manager_a, pending):

@@ -1,12 +1,16 @@
 """Hand over, take back and no-show through the services: the time window, the stored notes, per role."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
-from buchungen import services
-from buchungen.models import Booking, BookingTransition
+from buchungen import services, waitlist
+from buchungen.models import Booking, BookingTransition, Notification
+from buchungen.selectors_owner import may_mark_no_show_now
 from tests.buchungen.conftest import at
-from tests.factories import MembershipFactory, ResourceFactory
+from tests.factories import BookingFactory, MembershipFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +173,95 @@ def test_manager_records_a_no_show_after_the_start(lent, manager_a):
         manager_a,
         "Niemand da",
     )
+
+
+def test_a_no_show_after_the_end_is_recorded_too(lent, manager_a):
+    """The sweep has not completed it yet (it is still confirmed)."""
+    services.booking_no_show(actor=manager_a, booking=lent, now=at(2, 18, 30))
+    assert snapshot(lent) == ("no_show", "", "", 2)
+
+
+def test_a_booking_the_sweep_completed_can_be_corrected_to_a_no_show(lent, manager_a):
+    """The sweep completes a booking within a minute of its end, assuming it took place; the manager
+    learns the next morning that nobody came."""
+    assert services.booking_complete_past(now=at(2, 18, 1)) == 1
+    assert snapshot(lent)[0] == "completed"
+
+    services.booking_no_show(actor=manager_a, booking=lent, comment="Niemand kam", now=at(3, 9))
+
+    step = lent.transitions.last()
+    assert (step.from_status, step.to_status, step.comment) == ("completed", "no_show", "Niemand kam")
+    assert snapshot(lent) == ("no_show", "", "", 3)
+
+
+def test_the_offer_of_a_no_show_page_follows_the_service(lent, manager_a):
+    """The pages offer "Record no-show" exactly when the service accepts it."""
+    assert not may_mark_no_show_now(lent, at(2, 9, 59))
+    assert may_mark_no_show_now(lent, at(2, 10))
+    services.booking_complete_past(now=at(2, 18, 1))
+    lent.refresh_from_db()
+    assert may_mark_no_show_now(lent, at(3, 9))
+    services.booking_no_show(actor=manager_a, booking=lent, now=at(3, 9))
+    lent.refresh_from_db()
+    assert not may_mark_no_show_now(lent, at(3, 9))
+
+
+def test_a_no_show_frees_the_rest_of_the_booking_and_offers_it_to_the_waitlist(
+    room, member_a, member_b, manager_a, org_a, org_b
+):
+    """Real clock (``_freed`` offers what is left from the real now): the booking started an hour ago and
+    runs five more hours; someone waits for two hours of it, starting in two hours."""
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    booking = BookingFactory(
+        resource=room,
+        organisation=org_b,
+        booked_by=member_b,
+        start=hour - timedelta(hours=1),
+        end=hour + timedelta(hours=6),
+    )
+    entry = waitlist.waitlist_join(
+        actor=member_a,
+        resource=room,
+        start=hour + timedelta(hours=2),
+        end=hour + timedelta(hours=4),
+        organisation=org_a,
+    )
+    assert entry.status == "waiting"
+
+    services.booking_no_show(actor=manager_a, booking=booking)
+
+    entry.refresh_from_db()
+    assert entry.status == "offered"
+    assert Notification.objects.filter(
+        recipient=member_a, kind="waitlist_offer", waitlist_entry=entry
+    ).exists()
+    # The person on the waitlist takes the offer: the time is really free.
+    waitlist.waitlist_accept(actor=member_a, entry=entry)
+    assert Booking.objects.get(resource=room, booked_by=member_a).status == "confirmed"
+
+
+def test_a_refused_no_show_offers_nothing_to_the_waitlist(room, member_a, member_b, manager_a, org_a, org_b):
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    booking = BookingFactory(
+        resource=room,
+        organisation=org_b,
+        booked_by=member_b,
+        start=hour + timedelta(hours=2),
+        end=hour + timedelta(hours=6),
+    )
+    entry = waitlist.waitlist_join(
+        actor=member_a,
+        resource=room,
+        start=hour + timedelta(hours=3),
+        end=hour + timedelta(hours=4),
+        organisation=org_a,
+    )
+
+    with pytest.raises(ValidationError):
+        services.booking_no_show(actor=manager_a, booking=booking)
+
+    entry.refresh_from_db()
+    assert (entry.status, Booking.objects.get(pk=booking.pk).status) == ("waiting", "confirmed")
 
 
 def test_no_show_is_possible_for_a_skill_too(book, member_b, manager_a, skill):

@@ -477,6 +477,40 @@ def test_the_booker_cancels_a_date_and_all_later_ones(member_a, series):
     assert {(s.actor, s.comment) for s in steps} == {(member_a, "Chor pausiert")}
 
 
+def series_statuses(series) -> list[str]:
+    return list(series.bookings.order_by("start").values_list("status", flat=True))
+
+
+def test_cancelling_one_date_leaves_the_other_dates_of_the_series_confirmed(member_a, member_b, series, book):
+    third = series.bookings.get(start=at(16, 18))
+
+    services.booking_cancel(actor=member_a, booking=third, comment="Feiertag", now=NOW)
+
+    assert series_statuses(series) == ["confirmed", "confirmed", "cancelled", "confirmed", "confirmed"]
+    # Only that date took a step; the series itself and its other dates are untouched.
+    assert list(
+        BookingTransition.objects.filter(booking__series=series, to_status="cancelled").values_list(
+            "booking__start", "comment"
+        )
+    ) == [(at(16, 18), "Feiertag")]
+    assert BookingSeries.objects.filter(pk=series.pk).exists()
+    # Its slot is free for others, the neighbours' are not.
+    assert book(member_b, series.resource, at(16, 18), at(16, 20)).status == "confirmed"
+    with pytest.raises(BookingConflict):
+        book(member_b, series.resource, at(23, 18), at(23, 20))
+
+
+def test_cancelling_the_rest_leaves_the_earlier_dates_and_a_date_cancelled_before(member_a, series):
+    services.booking_cancel(actor=member_a, booking=series.bookings.get(start=at(9, 18)), now=NOW)
+
+    cancelled = booking_series_cancel_rest(actor=member_a, series=series, from_start=at(23, 18), now=NOW)
+
+    assert [booking.start for booking in cancelled] == [at(23, 18), at(30, 18)]
+    assert series_statuses(series) == ["confirmed", "cancelled", "confirmed", "cancelled", "cancelled"]
+    # The date cancelled on its own kept its single step.
+    assert series.bookings.get(start=at(9, 18)).transitions.filter(to_status="cancelled").count() == 1
+
+
 def test_cancel_rest_skips_dates_already_cancelled(member_a, series):
     third = series.bookings.get(start=at(16, 18))
     services.booking_cancel(actor=member_a, booking=third, now=NOW)

@@ -1,6 +1,7 @@
 """The series pages: the form with its recurrence builder and preview, booking from the preview, the
 series' page with "cancel this and all later dates". Login required, permissions on the server."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -345,6 +346,50 @@ def test_cancel_this_and_all_later_dates(member_client, series):
     ]
     page = member_client.get(detail_url(series)).content.decode()
     assert "2 dates have been cancelled." in page
+
+
+def cancel_links(html: str) -> list[str]:
+    """The hrefs of the "Cancel this date" links, in the table's order."""
+    return re.findall(r'<a href="([^"]+)">Cancel this date<span', html)
+
+
+def test_cancel_this_date_cancels_only_that_date(member_client, series):
+    dates = list(series.bookings.order_by("start"))
+    page = member_client.get(detail_url(series)).content.decode()
+    links = cancel_links(page)
+    assert links == [reverse("buchungen:booking_cancel", kwargs={"pk": booking.pk}) for booking in dates]
+
+    assert member_client.get(links[2]).status_code == 200
+    response = member_client.post(links[2], {"comment": "Feiertag"})
+
+    assert response.status_code == 302
+    assert [booking.status for booking in series.bookings.order_by("start")] == [
+        "confirmed",
+        "confirmed",
+        "cancelled",
+        "confirmed",
+    ]
+    assert dates[2].transitions.last().comment == "Feiertag"
+    # The booking's page leads back to the series, which offers no more cancelling for that date.
+    booking_page = member_client.get(response["Location"]).content.decode()
+    assert f'href="{detail_url(series)}"' in booking_page
+    page = member_client.get(detail_url(series)).content.decode()
+    assert cancel_links(page) == [links[0], links[1], links[3]]
+    assert page.count("Cancel this and all later dates") == 3
+
+
+def test_cancelling_the_rest_from_a_date_leaves_the_earlier_dates(member_client, series):
+    first, second, *_later = series.bookings.order_by("start")
+    member_client.post(cancel_links(member_client.get(detail_url(series)).content.decode())[3])
+    assert member_client.post(detail_url(series), {"booking": second.pk}).status_code == 302
+
+    assert [booking.status for booking in series.bookings.order_by("start")] == [
+        "confirmed",
+        "cancelled",
+        "cancelled",
+        "cancelled",
+    ]
+    assert first.transitions.count() == 1
 
 
 def test_the_coordinator_cannot_cancel_the_rest(client, coordinator, series):

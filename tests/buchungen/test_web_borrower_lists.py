@@ -121,7 +121,9 @@ def test_week_navigation_links(client, scene):
     assert response.context["next"] == week_param(scene["monday"] + timedelta(days=7))
     assert response.context["is_current"] is False
     html = response.content.decode()
-    assert f'href="?woche={response.context["current"]}"' in html
+    # The links land on the period's heading (keyboard focus: tests/browser/test_keyboard.py).
+    assert f'href="?woche={response.context["current"]}#zeitraum"' in html
+    assert 'id="zeitraum"' in html
 
 
 def test_equipment_week_shows_units_left(client, org_a, beamers):
@@ -181,9 +183,9 @@ def test_month_grid_summarises_each_day(client, scene, org_a):
         assert cells_of(day)[1][day]["summary"] == summary, day
     assert cells[monday]["week"] == week_param(monday)
     html = response.content.decode()
-    assert "<caption>" in html
+    assert '<caption class="visually-hidden">' in html  # the visible heading above says the same
     assert html.count('<th scope="col">') == 8  # week + seven weekdays
-    assert f'href="?woche={week_param(monday)}"' in html
+    assert f'href="?woche={week_param(monday)}#zeitraum"' in html
 
 
 def test_month_navigation(client, scene):
