@@ -153,6 +153,7 @@ def copied_to_file(path: Path) -> Iterator[None]:
         settings_dict["NAME"] = original
 
 
+@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_eight_threads_book_the_same_slot_on_sqlite_and_exactly_one_wins_each_round(
     tmp_path,
