@@ -145,14 +145,23 @@ def _export_url(table: str, fmt: str, query: str) -> str:
     return f"{reverse('buchungen:report_export', args=[table, fmt])}?{query}"
 
 
+def _number(value: float | int, decimals: int = 0) -> str:
+    """A figure as the page's language writes it, thousands grouped ("120.233,5" in German): report
+    figures run into six digits, which read badly ungrouped. (Grouping is asked for here, not switched on
+    with USE_THOUSAND_SEPARATOR, which would also group ids in URLs.)"""
+    return formats.number_format(
+        round(value, decimals), decimal_pos=decimals, use_l10n=True, force_grouping=True
+    )
+
+
 def _hours(value: float | None) -> str:
-    return formats.number_format(round(value or 0, 1), decimal_pos=1, use_l10n=True)
+    return _number(value or 0, 1)
 
 
 def _percent(value: float | None) -> str:
     if value is None:
         return "–"
-    return formats.number_format(round(value * 100, 1), decimal_pos=1, use_l10n=True) + " %"
+    return _number(value * 100, 1) + " %"
 
 
 def period_label(first: date, last: date) -> str:
@@ -189,11 +198,15 @@ def summaries(figures: dict, *, period: str, organisation: Organisation | None) 
     if reach["bookings"]:
         sentences.append(
             ngettext(
-                "%(count)d booking %(period)s reached %(participants)d expected participants.",
-                "%(count)d bookings %(period)s reached %(participants)d expected participants.",
+                "%(count)s booking %(period)s reached %(participants)s expected participants.",
+                "%(count)s bookings %(period)s reached %(participants)s expected participants.",
                 reach["bookings"],
             )
-            % {"count": reach["bookings"], "period": period, "participants": reach["participants"]}
+            % {
+                "count": _number(reach["bookings"]),
+                "period": period,
+                "participants": _number(reach["participants"]),
+            }
         )
         sentences.append(
             ngettext(
@@ -246,10 +259,8 @@ def _key_figures(figures: dict) -> list[dict]:
         value = row["value"]
         if value is None:
             row["text"] = "–"
-        elif row["unit"] == "count":
-            row["text"] = str(value)
         else:
-            row["text"] = formats.number_format(round(value, 1), decimal_pos=1, use_l10n=True)
+            row["text"] = _number(value, 0 if row["unit"] == "count" else 1)
     return rows
 
 

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from buchungen import exports as exports_module
-from buchungen.views.reports import period_label, preset_period
+from buchungen.views.reports import period_label, preset_period, summaries
 from tests.factories import BookingFactory, MembershipFactory, OpeningHoursFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +171,28 @@ def test_summaries_tell_who_lent_to_whom(client, coordinator, scene, org_a):
     assert "1 organisation borrowed resources." in summaries
     assert "1 resource was not booked at all." in summaries
     assert f"{org_a.name} made 3 bookings" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "participants", "hours"),
+    [
+        ("de", "erreichten 28.000 erwartete Teilnehmende", "120.233,5 von 241.493,5 buchbaren Stunden"),
+        ("en", "reached 28,000 expected participants", "120,233.5 of 241,493.5 bookable hours"),
+    ],
+)
+def test_large_figures_are_grouped_in_the_pages_language(language, participants, hours):
+    """Six-digit hours and a town's worth of participants read with thousands separators ("120.233,5"),
+    in the sentences for funders as in the tables."""
+    figures = {
+        "lending_flows": [],
+        "reach": {"bookings": 1500, "participants": 28000, "borrowing_organisations": 12},
+        "utilisation_by_organisation": [{"booked_hours": 120233.5, "bookable_hours": 241493.5}],
+        "idle": [],
+    }
+    with translation.override(language):
+        text = " ".join(summaries(figures, period="2026", organisation=None))
+    assert participants in text
+    assert hours in text
 
 
 def test_summaries_of_an_empty_period(client, coordinator, scene):
