@@ -453,6 +453,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_recipient_read"),
             models.Index(fields=["email_state", "email_due"], name="notification_email_due"),
+            # "Has today's digest been written?" — the sweep asks it every minute (reminders.digest_catch_up);
+            # one row per decider and day, so the index stays tiny.
+            models.Index(fields=["sequence"], condition=Q(kind="digest"), name="notification_digest_day"),
         ]
 
     def __str__(self) -> str:

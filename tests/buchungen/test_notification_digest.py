@@ -88,6 +88,17 @@ def test_beat_on_time_then_the_sweep_sends_no_second_digest(sweep, digest_task, 
     assert len(digest_mails()) == 1
 
 
+def test_once_the_days_digest_is_written_the_minutely_check_is_one_query(
+    digest_task, waiting, django_assert_num_queries
+):
+    """The sweep asks every minute from seven until midnight: after the day's digest it must not load the
+    waiting requests again (one indexed look-up, ``notification_digest_day``)."""
+    assert digest_task(at(3, 7)) == 1
+    with django_assert_num_queries(1):
+        assert reminders.digest_catch_up(now=at(3, 15)) == 0
+    assert len(digests()) == 1
+
+
 def test_the_sweep_catches_up_first_then_beat_runs_late_and_sends_nothing(sweep, digest_task, waiting):
     assert sweep(at(3, 7))["digest"] == 1  # the sweep ran first at seven
     assert digest_task(at(3, 7, 1)) == 0  # beat's task, a minute late
