@@ -110,11 +110,9 @@ def first_slot():
     return (timezone.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def test_sixteen_clients_race_for_one_room_slot_and_exactly_one_wins_each_round(
-    clients, org_a, queued_notifications
-):
-    room = ResourceFactory(organisation=org_a)
-    base = first_slot()
+def hourly_booking(clients, room, organisation, base) -> Callable[[int, int], str]:
+    """A race's attempt: client ``index`` books ``room`` for the round's hour (round n: ``base`` + n h)
+    through the service; "booked" or "conflict"."""
 
     def attempt(round_: int, index: int) -> str:
         start = base + timedelta(hours=round_)
@@ -124,11 +122,21 @@ def test_sixteen_clients_race_for_one_room_slot_and_exactly_one_wins_each_round(
                 resource=room,
                 start=start,
                 end=start + timedelta(hours=1),
-                organisation=org_a,
+                organisation=organisation,
             )
         except BookingConflict:
             return "conflict"
         return "booked"
+
+    return attempt
+
+
+def test_sixteen_clients_race_for_one_room_slot_and_exactly_one_wins_each_round(
+    clients, org_a, queued_notifications
+):
+    room = ResourceFactory(organisation=org_a)
+    base = first_slot()
+    attempt = hourly_booking(clients, room, org_a, base)
 
     started = time.monotonic()
     rounds = race(ROUNDS, attempt)

@@ -16,17 +16,19 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
-from buchungen import services
-from buchungen.errors import BookingConflict
 from config.settings import SQLITE_OPTIONS
-from tests.buchungen.test_race import first_slot, queued_notifications, race  # noqa: F401
+from tests.buchungen.test_race import (  # noqa: F401
+    first_slot,
+    hourly_booking,
+    queued_notifications,
+    race,
+)
 from tests.factories import MembershipFactory, ResourceFactory
 
 ACTIVE = ("requested", "confirmed", "checked_out")
@@ -168,19 +170,7 @@ def test_eight_threads_book_the_same_slot_on_sqlite_and_exactly_one_wins_each_ro
     base = first_slot()
     path = tmp_path / "race.sqlite3"
 
-    def attempt(round_: int, index: int) -> str:
-        start = base + timedelta(hours=round_)
-        try:
-            services.booking_request(
-                actor=clients[index],
-                resource=room,
-                start=start,
-                end=start + timedelta(hours=1),
-                organisation=org_a,
-            )
-        except BookingConflict:
-            return "conflict"
-        return "booked"
+    attempt = hourly_booking(clients, room, org_a, base)
 
     with copied_to_file(path):
         rounds = race(ROUNDS, attempt, clients=THREADS)
